@@ -1,0 +1,60 @@
+"""A small name -> factory registry, the pattern behind create_loss / create_sampler / ...
+
+Mirrors timm's ``register_model`` / ``create_model`` / ``list_models``: registration is a
+decorator, a duplicate name raises, an unknown name suggests close ones.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from .errors import DuplicateNameError, UnknownNameError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to factories of one kind (``kind`` is used in error messages).
+
+    Example:
+        >>> losses = Registry("loss")
+        >>> @losses.register("ce")
+        ... def make_ce(**kw): ...
+        >>> losses.names()
+        ['ce']
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, Callable[..., T]] = {}
+
+    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        """Decorator registering ``fn`` under ``name``; a second registration raises."""
+
+        def decorator(fn: Callable[..., T]) -> Callable[..., T]:
+            if name in self._entries:
+                raise DuplicateNameError(f"{self.kind} {name!r} is already registered")
+            self._entries[name] = fn
+            return fn
+
+        return decorator
+
+    def get(self, name: str) -> Callable[..., T]:
+        """The factory registered as ``name``; raises UnknownNameError with suggestions."""
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self._entries) from None
+
+    def create(self, name: str, *args: Any, **kwargs: Any) -> T:
+        """Calls the factory registered as ``name``."""
+        return self.get(name)(*args, **kwargs)
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Sorted registered names matching a shell-style ``pattern``."""
+        return sorted(n for n in self._entries if fnmatch.fnmatch(n, pattern))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries

@@ -1,0 +1,41 @@
+"""Long-tailed datasets, samplers, class-count utilities and the in-memory image pipeline."""
+
+from .cifar import CIFAR10LT, CIFAR100LT
+from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets, shot_groups
+from .samplers import (
+    ClassAwareSampler,
+    ClassBalancedSampler,
+    ClassBasedEffectiveNumberSampler,
+    ClassWeightedSampler,
+    EffectiveNumberSampler,
+    InstanceSampler,
+    ProgressivelyBalancedSampler,
+    SquareRootSampler,
+    class_sampling_weights,
+    create_sampler,
+    list_samplers,
+)
+from .tensor_pipeline import TensorBatches, normalize_uint8, random_crop_flip
+
+__all__ = [
+    "CIFAR100LT",
+    "CIFAR10LT",
+    "ClassAwareSampler",
+    "ClassBalancedSampler",
+    "ClassBasedEffectiveNumberSampler",
+    "ClassWeightedSampler",
+    "EffectiveNumberSampler",
+    "InstanceSampler",
+    "ProgressivelyBalancedSampler",
+    "SquareRootSampler",
+    "TensorBatches",
+    "cifar_lt_counts",
+    "cifar_lt_indices",
+    "class_sampling_weights",
+    "counts_from_targets",
+    "create_sampler",
+    "list_samplers",
+    "normalize_uint8",
+    "random_crop_flip",
+    "shot_groups",
+]

@@ -1,0 +1,130 @@
+"""CIFAR-10-LT and CIFAR-100-LT, drawn exactly as the LDAM-DRW / GCL reference code draws them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets
+
+__all__ = ["CIFAR10LT", "CIFAR100LT"]
+
+
+class _CIFARLT:
+    """Long-tailed CIFAR over torchvision's CIFAR10/100 (its download and md5 checks).
+
+    Args:
+        root: folder holding ``cifar-10-batches-py`` / ``cifar-100-python``.
+        train: the long-tailed training subset (True) or the full balanced test set (False).
+        imbalance_ratio: ``n_max / n_min`` of the training subset.
+        profile: ``exp`` or ``step``.
+        seed: seed of the per-class shuffle (0 in the papers).
+        download: let torchvision download the archive if missing.
+        transform, target_transform: applied to the PIL image / label in ``__getitem__``.
+
+    Attributes:
+        data: uint8 images ``[N, 32, 32, 3]``; targets: list of labels; classes;
+        class_to_idx; class_counts; indices (into the full set); discarded_indices (training
+        images the subsampling dropped: a pool never seen in training, for validation).
+    """
+
+    base_class: Any = None
+    num_classes = 0
+
+    def __init__(
+        self,
+        root: str | Path,
+        train: bool = True,
+        imbalance_ratio: float = 100,
+        profile: str = "exp",
+        seed: int = 0,
+        download: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ):
+        full = self.base_class(root=str(root), train=train, download=download)
+        full_targets = np.asarray(full.targets, dtype=np.int64)
+        self.classes = list(full.classes)
+        self.class_to_idx = dict(full.class_to_idx)
+        self.train = train
+        self.transform, self.target_transform = transform, target_transform
+        if train:
+            counts = cifar_lt_counts(self.num_classes, imbalance_ratio, profile)
+            self.indices = cifar_lt_indices(full_targets, counts, seed)
+            mask = np.ones(len(full_targets), dtype=bool)
+            mask[self.indices] = False
+            self.discarded_indices = np.flatnonzero(mask)
+        else:
+            self.indices = np.arange(len(full_targets))
+            self.discarded_indices = np.array([], dtype=np.int64)
+        self._full_data, self._full_targets = full.data, full_targets
+        self.data = full.data[self.indices]
+        self.targets = full_targets[self.indices].tolist()
+        self.class_counts = counts_from_targets(self.targets, self.num_classes)
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.classes
+
+    def heldout_split(self, per_class: int = 100, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """A balanced validation split drawn (seeded) from ``discarded_indices``.
+
+        Returns uint8 images ``[M, 32, 32, 3]`` and labels ``[M]``: up to ``per_class`` images
+        of each class. Classes the subsampling kept whole (the head class of CIFAR-LT keeps all
+        its images) have none to give and are absent; callers report this.
+        """
+        rng = np.random.RandomState(seed)
+        pool_targets = self._full_targets[self.discarded_indices]
+        chosen = []
+        for cls in range(self.num_classes):
+            pool = self.discarded_indices[pool_targets == cls]
+            chosen.append(rng.permutation(pool)[:per_class])
+        picked = np.sort(np.concatenate(chosen))
+        return self._full_data[picked], self._full_targets[picked]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        img, target = Image.fromarray(self.data[index]), self.targets[index]
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+
+def _torchvision_cifar(name: str) -> Any:
+    import torchvision.datasets
+
+    return getattr(torchvision.datasets, name)
+
+
+class CIFAR10LT(_CIFARLT):
+    """CIFAR-10-LT (10 classes, 5000 images per class before subsampling).
+
+    Example:
+        >>> ds = CIFAR10LT("../shared/data", imbalance_ratio=100)  # doctest: +SKIP
+        >>> ds.class_counts.tolist()  # doctest: +SKIP
+        [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
+    """
+
+    num_classes = 10
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.base_class = _torchvision_cifar("CIFAR10")
+        super().__init__(*args, **kwargs)
+
+
+class CIFAR100LT(_CIFARLT):
+    """CIFAR-100-LT (100 classes, 500 images per class before subsampling)."""
+
+    num_classes = 100
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.base_class = _torchvision_cifar("CIFAR100")
+        super().__init__(*args, **kwargs)

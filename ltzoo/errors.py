@@ -1,0 +1,76 @@
+"""Typed errors raised by ltzoo.
+
+Every error derives from :class:`LtzooError` and from the builtin exception a caller would
+expect (``ValueError``, ``KeyError``, ``FileNotFoundError``), so ``except ValueError`` keeps
+working. Messages name the argument, the bad value, what was expected and, where there is one,
+the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "LtzooError",
+    "InvalidArgumentError",
+    "UnknownNameError",
+    "DuplicateNameError",
+    "MissingFileError",
+    "CorruptFileError",
+    "ChecksumMismatchError",
+    "UnsafeCheckpointError",
+    "NotPublishedError",
+    "TrainingDivergedError",
+]
+
+
+class LtzooError(Exception):
+    """Base class of every error ltzoo raises on purpose."""
+
+
+class InvalidArgumentError(LtzooError, ValueError):
+    """An argument has the wrong shape, type, range or content."""
+
+
+class UnknownNameError(LtzooError, KeyError):
+    """A registry lookup (loss, model, sampler, recipe, ...) found no such name."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]):
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listing = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
+        self.message = f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}."
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.message
+
+
+class DuplicateNameError(LtzooError, ValueError):
+    """A name is registered twice in one registry."""
+
+
+class MissingFileError(LtzooError, FileNotFoundError):
+    """A file the operation needs does not exist."""
+
+
+class CorruptFileError(LtzooError, ValueError):
+    """A file exists but cannot be read (truncated image, malformed list line, ...)."""
+
+
+class ChecksumMismatchError(LtzooError, ValueError):
+    """A downloaded or cached file does not have the sha256 the registry pins."""
+
+
+class UnsafeCheckpointError(LtzooError, ValueError):
+    """A checkpoint is only available in a format that would need unpickling."""
+
+
+class NotPublishedError(LtzooError, FileNotFoundError):
+    """A zoo entry is registered but its weights are not published yet."""
+
+
+class TrainingDivergedError(LtzooError, RuntimeError):
+    """The training loss became NaN or infinite."""

@@ -1,0 +1,67 @@
+"""LDAM loss and deferred re-weighting (Cao et al., NeurIPS 2019; reference kaidic/LDAM-DRW)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._validation import as_class_counts, check_positive, check_range
+from ._common import ClassWeightMixin, check_logits_target, counts_tensor, optional_weight
+from ._registry import register_loss
+
+
+def effective_number_weights(class_counts: Any, beta: float = 0.9999) -> np.ndarray:
+    """Class-balanced weights by effective number (Cui et al. CVPR 2019, Eq. 3-4).
+
+    ``w_c = (1 - beta) / (1 - beta^n_c)``, normalised to sum to C. ``beta = 0`` gives ones.
+
+    Example:
+        >>> effective_number_weights([5000, 50], beta=0.999).round(3)
+        array([0.099, 1.901])
+    """
+    counts = as_class_counts(class_counts)
+    beta = check_range(beta, "beta", 0.0, 1.0, closed="left")
+    weights = (1.0 - beta) / (1.0 - np.power(beta, counts.astype(np.float64)))
+    return weights / weights.sum() * len(counts)
+
+
+def drw_weights(class_counts: Any, epoch: int, drw_epoch: int = 160, beta: float = 0.9999) -> np.ndarray:
+    """The deferred re-weighting schedule of LDAM-DRW: ones before ``drw_epoch``, then
+    :func:`effective_number_weights` with ``beta`` (the reference's ``betas = [0, beta]``)."""
+    if epoch < drw_epoch:
+        return np.ones(len(as_class_counts(class_counts)))
+    return effective_number_weights(class_counts, beta)
+
+
+@register_loss("ldam")
+class LDAMLoss(ClassWeightMixin, nn.Module):
+    """Label-distribution-aware margin loss (Cao et al. 2019, Eq. 13).
+
+    ``m_c = max_m * n_c^(-1/4) / max_k n_k^(-1/4)``; loss ``CE(s * (z - m_y onehot_y), y, weight)``.
+    Takes cosines from a cosine classifier (the reference's ``NormedLinear``); the class weight
+    can be changed during training (``set_weight``, used by DRW).
+
+    Example:
+        >>> loss_fn = LDAMLoss([5000, 500, 50])
+        >>> loss = loss_fn(torch.rand(4, 3), torch.tensor([0, 1, 2, 2]))
+    """
+
+    def __init__(self, class_counts: Any, max_m: float = 0.5, s: float = 30.0, weight: Any = None):
+        super().__init__()
+        counts = counts_tensor(class_counts).double()
+        margins = 1.0 / torch.sqrt(torch.sqrt(counts))
+        margins = margins * (check_positive(max_m, "max_m", allow_zero=True) / margins.max())
+        self.register_buffer("m_list", margins.float())
+        self.register_buffer("weight", optional_weight(weight, counts.numel()))
+        self.num_classes = counts.numel()
+        self.s = check_positive(s, "s")
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        check_logits_target(logits, target, self.num_classes)
+        logits = logits.float()
+        margin = F.one_hot(target, self.num_classes).to(logits.dtype) * self.m_list[target].unsqueeze(1)
+        return F.cross_entropy(self.s * (logits - margin), target, weight=self.weight)

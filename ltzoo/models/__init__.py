@@ -1,0 +1,16 @@
+"""Models: timm backbones with long-tailed heads, and the CIFAR ResNets (registered with timm)."""
+
+from . import resnet_cifar  # noqa: F401  (registers resnet*_cifar with timm)
+from .factory import create_model
+from .heads import CosineClassifier, LearnableWeightScaling, create_head, list_heads, tau_normalize
+from .resnet_cifar import ResNetCifar
+
+__all__ = [
+    "CosineClassifier",
+    "LearnableWeightScaling",
+    "ResNetCifar",
+    "create_head",
+    "create_model",
+    "list_heads",
+    "tau_normalize",
+]

@@ -1,0 +1,106 @@
+"""Classifier heads for long-tailed learning: linear, cosine (NormedLinear), tau-norm and LWS.
+
+Heads are registered (``create_head`` / ``list_heads``) so a model config can name one.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._registry import Registry
+from .._validation import check_positive
+from ..errors import InvalidArgumentError
+
+_HEADS: Registry[nn.Module] = Registry("head")
+
+
+def create_head(name: str, in_features: int, num_classes: int) -> nn.Module:
+    """Builds the head registered as ``name`` (``linear`` or ``cosine``)."""
+    return _HEADS.create(name, in_features, num_classes)
+
+
+def list_heads() -> list[str]:
+    """Names of the registered heads."""
+    return _HEADS.names()
+
+
+_HEADS.register("linear")(nn.Linear)
+
+
+@_HEADS.register("cosine")
+class CosineClassifier(nn.Module):
+    """Cosine classifier: ``normalize(x) @ normalize(W).T``, no bias (LDAM's and GCL's
+    ``NormedLinear``). The scale lives in the loss (``s``).
+
+    The weight is ``[C, D]`` like ``nn.Linear`` (the reference stores ``[D, C]``; see
+    :meth:`from_reference_weight`), initialised to unit-norm rows from U(-1, 1) as the
+    reference's ``uniform_(-1, 1).renorm_(...).mul_(1e5)`` does.
+
+    Example:
+        >>> head = CosineClassifier(64, 10)
+        >>> head(torch.randn(2, 64)).abs().max() <= 1
+        tensor(True)
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        with torch.no_grad():
+            self.weight.uniform_(-1, 1).renorm_(2, 0, 1e-5).mul_(1e5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(F.normalize(x, dim=1), F.normalize(self.weight, dim=1))
+
+    @staticmethod
+    def from_reference_weight(weight: torch.Tensor) -> torch.Tensor:
+        """Converts a reference ``NormedLinear.weight`` ``[D, C]`` to our ``[C, D]`` layout."""
+        if weight.ndim != 2:
+            raise InvalidArgumentError(f"weight must be 2-D [in_features, classes], got {tuple(weight.shape)}")
+        return weight.t().contiguous()
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
+    """tau-normalised classifier weights ``W_c / ||W_c||^tau`` (Kang et al. ICLR 2020, Eq. 4).
+
+    The bias is dropped by the method; ``tau = 0`` returns the weights unchanged.
+
+    Example:
+        >>> tau_normalize(torch.tensor([[3.0, 4.0]]), 1.0)
+        tensor([[0.6000, 0.8000]])
+    """
+    tau = check_positive(tau, "tau", allow_zero=True)
+    if weight.ndim != 2:
+        raise InvalidArgumentError(f"weight must be 2-D [classes, features], got {tuple(weight.shape)}")
+    return weight / weight.norm(dim=1, keepdim=True).pow(tau)
+
+
+class LearnableWeightScaling(nn.Module):
+    """Learnable weight scaling (LWS, Kang et al. ICLR 2020): a frozen linear classifier with a
+    trainable per-class scale, ``logits = (x W^T + b) * scales``, ``scales`` initialised to 1.
+
+    Example:
+        >>> lws = LearnableWeightScaling(nn.Linear(64, 10))
+        >>> [n for n, p in lws.named_parameters() if p.requires_grad]
+        ['scales']
+    """
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        if not isinstance(linear, nn.Linear):
+            raise InvalidArgumentError(f"linear must be an nn.Linear, got {type(linear).__name__}")
+        self.linear = linear
+        self.linear.requires_grad_(False)
+        self.scales = nn.Parameter(torch.ones(linear.out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) * self.scales

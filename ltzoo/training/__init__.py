@@ -1,0 +1,24 @@
+"""The training engine used by ``python -m train`` (reusable from any script)."""
+
+from .config import RUN_DEFAULTS, STAGE_DEFAULTS, apply_override, load_recipe_file, resolve_config
+from .data_setup import DataBundle, create_data, list_datasets
+from .schedules import create_schedule
+from .tasks import ClassificationTask, create_task, list_tasks, mixup_batch
+from .trainer import Trainer
+
+__all__ = [
+    "RUN_DEFAULTS",
+    "STAGE_DEFAULTS",
+    "ClassificationTask",
+    "DataBundle",
+    "Trainer",
+    "apply_override",
+    "create_data",
+    "create_schedule",
+    "create_task",
+    "list_datasets",
+    "list_tasks",
+    "load_recipe_file",
+    "mixup_batch",
+    "resolve_config",
+]

@@ -1,0 +1,164 @@
+"""Training configuration: recipe dicts with typed defaults, ``key=value`` overrides and checks.
+
+A recipe has run-level keys and a list of ``stages`` (stage 1 representation learning, stage 2
+classifier re-training, ...). Unknown keys raise with close-name suggestions; override values are
+parsed as YAML and type-checked against the defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import Any
+
+import yaml
+
+from ..errors import InvalidArgumentError
+
+RUN_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "method": "",
+    "citation": "",
+    "model": "resnet32_cifar",
+    "head": "linear",
+    "pretrained": False,
+    "dataset": "cifar10_lt",
+    "data_dir": "data",
+    "imbalance_ratio": 100.0,
+    "imbalance_profile": "exp",
+    "dataset_seed": 0,
+    "val_per_class": 100,
+    "train_list": None,
+    "val_list": None,
+    "test_list": None,
+    "image_size": None,
+    "num_workers": 2,
+    "seed": 0,
+    "device": "auto",
+    "amp": False,
+    "channels_last": False,
+    "compile": False,
+    "threads": None,
+    "eval_batch_size": 500,
+    "eval_every": 1,
+    "stages": [],
+}
+
+STAGE_DEFAULTS: dict[str, Any] = {
+    "name": "stage1",
+    "task": "classification",
+    "train_scope": "all",
+    "classifier_init": "keep",
+    "epochs": 200,
+    "batch_size": 128,
+    "lr": 0.1,
+    "momentum": 0.9,
+    "weight_decay": 2e-4,
+    "nesterov": False,
+    "schedule": "step",
+    "warmup_epochs": 5,
+    "lr_milestones": [160, 180],
+    "lr_multipliers": [0.01, 0.0001],
+    "sampler": "instance",
+    "sampler_args": {},
+    "loss": "ce",
+    "loss_args": {},
+    "drw_epoch": None,
+    "drw_beta": 0.9999,
+    "mixup_alpha": 0.0,
+    "grad_accum_steps": 1,
+    "max_steps_per_epoch": None,
+}
+
+_NUMBER = (int, float)
+
+
+def _suggest(key: str, known: dict[str, Any], where: str) -> InvalidArgumentError:
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return InvalidArgumentError(f"unknown {where} option {key!r}.{hint} Known: {', '.join(sorted(known))}")
+
+
+def _check_type(key: str, value: Any, default: Any) -> Any:
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"option {key} must be true or false, got {value!r}")
+    elif isinstance(default, _NUMBER):
+        if isinstance(value, bool) or not isinstance(value, _NUMBER):
+            raise InvalidArgumentError(f"option {key} must be a number, got {value!r}")
+        if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
+            if not value.is_integer():
+                raise InvalidArgumentError(f"option {key} must be an integer, got {value!r}")
+            value = int(value)
+    elif not isinstance(value, type(default)):
+        raise InvalidArgumentError(f"option {key} must be a {type(default).__name__}, got {value!r}")
+    return value
+
+
+def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -> dict[str, Any]:
+    """Fills defaults into ``recipe`` and applies ``key=value`` overrides.
+
+    An override may name a run option (``seed=1``), a stage option for every stage
+    (``epochs=2``) or one stage (``stages.1.lr=0.01``).
+
+    Example:
+        >>> cfg = resolve_config({"stages": [{"loss": "ce"}]}, ["epochs=1", "seed=3"])
+        >>> cfg["stages"][0]["epochs"], cfg["seed"]
+        (1, 3)
+    """
+    config = copy.deepcopy(RUN_DEFAULTS)
+    recipe = copy.deepcopy(recipe)
+    stages = recipe.pop("stages", None) or [{}]
+    for key, value in recipe.items():
+        if key not in RUN_DEFAULTS:
+            raise _suggest(key, RUN_DEFAULTS, "run")
+        config[key] = _check_type(key, value, RUN_DEFAULTS[key])
+    resolved_stages = []
+    for i, stage in enumerate(stages):
+        merged = copy.deepcopy(STAGE_DEFAULTS)
+        merged["name"] = f"stage{i + 1}"
+        for key, value in stage.items():
+            if key not in STAGE_DEFAULTS:
+                raise _suggest(key, STAGE_DEFAULTS, f"stage {i + 1}")
+            merged[key] = _check_type(key, value, STAGE_DEFAULTS[key])
+        resolved_stages.append(merged)
+    config["stages"] = resolved_stages
+    for item in overrides or []:
+        apply_override(config, item)
+    return config
+
+
+def apply_override(config: dict[str, Any], item: str) -> None:
+    """Applies one ``key=value`` override in place (value parsed as YAML)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key:
+        raise InvalidArgumentError(f"override {item!r} must look like key=value (e.g. epochs=10)")
+    value = yaml.safe_load(raw) if raw else None
+    parts = key.split(".")
+    if parts[0] == "stages":
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise InvalidArgumentError(f"stage override {key!r} must look like stages.<index>.<option>")
+        index = int(parts[1])
+        if index >= len(config["stages"]):
+            raise InvalidArgumentError(f"{key}: the recipe has {len(config['stages'])} stage(s) (indices from 0)")
+        if parts[2] not in STAGE_DEFAULTS:
+            raise _suggest(parts[2], STAGE_DEFAULTS, "stage")
+        config["stages"][index][parts[2]] = _check_type(key, value, STAGE_DEFAULTS[parts[2]])
+    elif len(parts) == 1 and key in RUN_DEFAULTS and key != "stages":
+        config[key] = _check_type(key, value, RUN_DEFAULTS[key])
+    elif len(parts) == 1 and key in STAGE_DEFAULTS:
+        for stage in config["stages"]:
+            stage[key] = _check_type(key, value, STAGE_DEFAULTS[key])
+    else:
+        raise _suggest(key, {**RUN_DEFAULTS, **STAGE_DEFAULTS}, "recipe")
+
+
+def load_recipe_file(path: str) -> dict[str, Any]:
+    """Reads a YAML recipe (a mapping)."""
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    if not isinstance(data, dict):
+        raise InvalidArgumentError(f"recipe {path} must be a YAML mapping of options, got {type(data).__name__}")
+    return data

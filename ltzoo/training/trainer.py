@@ -1,0 +1,392 @@
+"""The training engine behind ``python -m train``: stages, per-epoch atomic checkpoints, exact
+resume, per-epoch LT validation, final test report, temperature calibration and the Hub-layout
+checkpoint folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ..calibration import fit_temperature
+from ..data.samplers import create_sampler
+from ..data.tensor_pipeline import TensorBatches
+from ..errors import InvalidArgumentError, TrainingDivergedError
+from ..hub import save_pretrained
+from ..losses import create_loss, drw_weights
+from ..metrics import LTMetricAccumulator
+from ..models import create_model
+from .checkpoint import atomic_torch_save, load_training_state
+from .data_setup import DataBundle, create_data
+from .distributed import DistInfo, barrier, cleanup, init_distributed
+from .schedules import create_schedule
+from .tasks import create_task
+
+STATE_NAME = "train_state.pt"
+METRICS_NAME = "metrics.jsonl"
+MODEL_FOLDER = "model"
+# options that may differ between the original run and its resumption
+RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile")
+SUMMARY_KEYS = ("top1", "accuracy", "top5", "many", "medium", "few", "nll", "ece", "brier")
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: report[k] for k in SUMMARY_KEYS if k in report}
+
+
+class StageModel(nn.Module):
+    """The model as one stage trains it: whole (``all``) or only the classifier on frozen
+    features (``classifier``: backbone in eval mode, features under no_grad)."""
+
+    def __init__(self, model: nn.Module, scope: str):
+        super().__init__()
+        if scope not in ("all", "classifier"):
+            raise InvalidArgumentError(f"train_scope must be 'all' or 'classifier', got {scope!r}")
+        self.model, self.scope = model, scope
+        self.classifier = model.get_classifier()
+        if scope == "classifier":
+            model.requires_grad_(False)
+            self.classifier.requires_grad_(True)
+
+    def train(self, mode: bool = True) -> StageModel:
+        super().train(mode)
+        if self.scope == "classifier":
+            self.model.eval()
+            self.classifier.train(mode)
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.scope == "all":
+            return self.model(images)
+        with torch.no_grad():
+            features = self.model.forward_head(self.model.forward_features(images), pre_logits=True)
+        return self.classifier(features)
+
+
+class Trainer:
+    """Runs a resolved recipe (see :func:`~ltzoo.training.config.resolve_config`).
+
+    Args:
+        config: the resolved configuration.
+        output_dir: run folder (training state, metrics.jsonl, the final ``model/`` folder).
+        resume: continue from ``output_dir/train_state.pt``.
+        log: where progress lines go.
+    """
+
+    def __init__(
+        self, config: dict[str, Any], output_dir: str | Path, resume: bool = False, log: Callable[[str], None] = print
+    ):
+        self.config, self.output_dir, self.resume, self.log = config, Path(output_dir), resume, log
+        if not config["stages"]:
+            raise InvalidArgumentError("the recipe defines no stages")
+        self.device = self._resolve_device(config["device"])
+        if config["threads"]:
+            torch.set_num_threads(int(config["threads"]))
+        self.dist = init_distributed(self.device)
+        self.data: DataBundle = create_data(config)
+        self.model = create_model(
+            config["model"], num_classes=self.data.num_classes, head=config["head"], pretrained=config["pretrained"]
+        ).to(self.device)
+        if config["channels_last"]:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        cfg = self.model.pretrained_cfg
+        self.mean, self.std = cfg["mean"], cfg["std"]
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] = {"top1": -1.0}
+
+    @staticmethod
+    def _resolve_device(name: str) -> torch.device:
+        if name == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(name)
+
+    # ----------------------------------------------------------------- state
+    def _state_path(self) -> Path:
+        return self.output_dir / STATE_NAME
+
+    def _save_state(self, stage: int, epoch: int, optimizer: torch.optim.Optimizer | None) -> None:
+        if not self.dist.is_main:
+            return
+        state = {
+            "config": self.config,
+            "stage": stage,
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": optimizer.state_dict() if optimizer is not None else {},
+            "rng_cpu": torch.get_rng_state(),
+            "rng_cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
+            "history": self.history,
+            "best": self.best,
+        }
+        atomic_torch_save(state, self._state_path())
+
+    def _load_state(self) -> dict[str, Any]:
+        state = load_training_state(self._state_path())
+        saved = {k: v for k, v in state["config"].items() if k not in RESUME_FREE_KEYS}
+        current = {k: v for k, v in self.config.items() if k not in RESUME_FREE_KEYS}
+        if saved != current:
+            differing = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+            raise InvalidArgumentError(
+                f"{self._state_path()} was written by a different recipe (options differ: {', '.join(differing)}); "
+                "resume with the same recipe and overrides, or use another --output-dir"
+            )
+        self.model.load_state_dict(state["model"])
+        torch.set_rng_state(state["rng_cpu"])
+        if self.device.type == "cuda" and state["rng_cuda"]:
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self.history, self.best = state["history"], state["best"]
+        if self.dist.is_main:
+            self._rewrite_metrics_log()
+        return state
+
+    def _rewrite_metrics_log(self) -> None:
+        lines = "".join(json.dumps(h) + "\n" for h in self.history)
+        (self.output_dir / METRICS_NAME).write_text(lines)
+
+    def _append_metrics(self, record: dict[str, Any]) -> None:
+        self.history.append(record)
+        if self.dist.is_main:
+            with open(self.output_dir / METRICS_NAME, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+
+    # ----------------------------------------------------------------- stages
+    def _seed(self) -> None:
+        seed = self.config["seed"] + self.dist.rank
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+
+    def _prepare_stage(self, index: int, stage: dict[str, Any]) -> dict[str, Any]:
+        if stage["classifier_init"] == "reset":
+            self.model.reset_classifier(self.data.num_classes)
+            self.model.to(self.device)
+        elif stage["classifier_init"] != "keep":
+            raise InvalidArgumentError(f"classifier_init must be 'keep' or 'reset', got {stage['classifier_init']!r}")
+        self.model.requires_grad_(True)
+        stage_model = StageModel(self.model, stage["train_scope"])
+        params = [p for p in stage_model.parameters() if p.requires_grad]
+        optimizer = torch.optim.SGD(
+            params, lr=stage["lr"], momentum=stage["momentum"], weight_decay=stage["weight_decay"],
+            nesterov=stage["nesterov"],
+        )
+        runner: nn.Module = stage_model
+        if self.dist.enabled:
+            runner = nn.parallel.DistributedDataParallel(stage_model)
+        if self.config["compile"]:
+            runner = torch.compile(runner)
+        loss_fn = create_loss(stage["loss"], class_counts=self.data.class_counts, **stage["loss_args"]).to(self.device)
+        per_rank_batch = stage["batch_size"] // self.dist.world_size
+        if per_rank_batch * self.dist.world_size != stage["batch_size"]:
+            raise InvalidArgumentError(
+                f"batch_size {stage['batch_size']} must be divisible by the number of processes {self.dist.world_size}"
+            )
+        sampler = create_sampler(
+            stage["sampler"], self.data.train_targets, seed=self.config["seed"] + 1000 * index,
+            num_replicas=self.dist.world_size, rank=self.dist.rank, **stage["sampler_args"],
+        )
+        return {
+            "model": runner,
+            "stage_model": stage_model,
+            "optimizer": optimizer,
+            "schedule": create_schedule(stage),
+            "loss_fn": loss_fn,
+            "task": create_task(stage["task"], loss_fn, mixup_alpha=stage["mixup_alpha"]),
+            "sampler": sampler,
+            "batches": TensorBatches(
+                self.data.train_images, self.data.train_targets, self.mean, self.std, per_rank_batch,
+                augment=True, device=self.device, drop_last=False,
+            ),
+        }
+
+    def _autocast(self) -> Any:
+        enabled = bool(self.config["amp"])
+        dtype = torch.bfloat16 if self.device.type in ("cuda", "cpu") else torch.float16
+        return torch.autocast(device_type=self.device.type, dtype=dtype, enabled=enabled)
+
+    def _train_epoch(self, index: int, stage: dict[str, Any], parts: dict[str, Any], epoch: int) -> dict[str, Any]:
+        lr = parts["schedule"](epoch)
+        for group in parts["optimizer"].param_groups:
+            group["lr"] = lr
+        if stage["drw_epoch"] is not None:
+            weights = drw_weights(self.data.class_counts, epoch, stage["drw_epoch"], stage["drw_beta"])
+            parts["loss_fn"].set_weight(torch.as_tensor(weights, dtype=torch.float32))
+        sampler = parts["sampler"]
+        sampler.set_epoch(epoch)
+        order = torch.as_tensor(list(sampler))
+        model, optimizer, task = parts["model"], parts["optimizer"], parts["task"]
+        model.train()
+        accum = max(1, stage["grad_accum_steps"])
+        max_steps = stage["max_steps_per_epoch"]
+        total_loss, seen, start = 0.0, 0, time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        batches = parts["batches"].epoch(order)
+        steps = parts["batches"].num_batches(len(order))
+        if max_steps:
+            steps = min(steps, max_steps)
+        progress = _progress(steps, f"{stage['name']} {epoch + 1}/{stage['epochs']}", self.dist.is_main)
+        for step in range(steps):
+            images, targets = next(batches)
+            if self.config["channels_last"]:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with self._autocast():
+                out = task(model, images, targets)
+            loss = out["loss"]
+            if not torch.isfinite(loss):
+                raise TrainingDivergedError(
+                    f"loss is {loss.item()} in {stage['name']} epoch {epoch + 1}, step {step + 1} "
+                    f"(batch of {len(targets)}, lr {lr:.6g}); the last good checkpoint {self._state_path()} "
+                    "is kept: lower the lr or check the data, then --resume"
+                )
+            (loss / accum).backward()
+            if (step + 1) % accum == 0 or step + 1 == steps:
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            total_loss += loss.item() * len(targets)
+            seen += len(targets)
+            if progress is not None:
+                progress.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.4g}",
+                                     ips=f"{seen / (time.perf_counter() - start):.0f}")
+                progress.update()
+        if progress is not None:
+            progress.close()
+        elapsed = time.perf_counter() - start
+        return {"train_loss": total_loss / max(seen, 1), "lr": lr, "images_per_s": seen / elapsed, "epoch_s": elapsed}
+
+    @torch.inference_mode()
+    def _predict(self, images: np.ndarray, targets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        batches = TensorBatches(images, targets, self.mean, self.std, self.config["eval_batch_size"], device=self.device)
+        was_training = self.model.training
+        self.model.eval()
+        acc = LTMetricAccumulator(self.data.class_counts)
+        for x, y in batches.epoch():
+            if self.config["channels_last"]:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with self._autocast():
+                acc.update(self.model(x).float(), y)
+        self.model.train(was_training)
+        return acc.logits_and_targets()
+
+    def _report(self, images: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> dict[str, Any]:
+        from ..metrics import lt_report
+
+        logits, labels = self._predict(images, targets)
+        return lt_report(logits / temperature, labels, self.data.class_counts)
+
+    # ----------------------------------------------------------------- main
+    def fit(self) -> dict[str, Any]:
+        """Runs (or resumes) every stage, then writes the final checkpoint folder."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self._seed()
+        start_stage, start_epoch, resumed = 0, 0, None
+        if self.resume:
+            resumed = self._load_state()
+            start_stage, start_epoch = resumed["stage"], resumed["epoch"]
+            self.log(f"resuming {self._state_path()} at stage {start_stage + 1}, epoch {start_epoch + 1}")
+        elif self.dist.is_main:
+            (self.output_dir / METRICS_NAME).write_text("")
+            (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        self.log(f"data: {self.data.description}; {len(self.data.train_targets)} training images, "
+                 f"class counts {self.data.class_counts.tolist()}; device {self.device}")
+        for index in range(start_stage, len(self.config["stages"])):
+            stage = self.config["stages"][index]
+            mid_stage = resumed is not None and index == start_stage and start_epoch > 0
+            # mid-stage the restored classifier must not be re-initialised
+            parts = self._prepare_stage(index, {**stage, "classifier_init": "keep"} if mid_stage else stage)
+            if mid_stage:
+                parts["optimizer"].load_state_dict(resumed["optimizer"])
+            first = start_epoch if mid_stage else 0
+            for epoch in range(first, stage["epochs"]):
+                record = {"stage": stage["name"], "epoch": epoch + 1}
+                record.update(self._train_epoch(index, stage, parts, epoch))
+                if (epoch + 1) % self.config["eval_every"] == 0 or epoch + 1 == stage["epochs"]:
+                    val = _summary(self._report(self.data.val_images, self.data.val_targets))
+                    record.update({f"val_{k}": v for k, v in val.items()})
+                    if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
+                        self.best = {"top1": val["top1"], "stage": stage["name"], "epoch": epoch + 1}
+                        if self.dist.is_main:
+                            _atomic_save_file(self.model.state_dict(), self.output_dir / "best_model.safetensors")
+                self._append_metrics(record)
+                self._save_state(index, epoch + 1, parts["optimizer"])
+                self.log(_format_record(record))
+            if self.dist.is_main:
+                _atomic_save_file(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
+            self._save_state(index + 1, 0, None)
+            resumed = None
+        result = self._finish() if self.dist.is_main else {}
+        barrier(self.dist)
+        cleanup(self.dist)
+        return result
+
+    def _finish(self) -> dict[str, Any]:
+        val_logits, val_targets = self._predict(self.data.val_images, self.data.val_targets)
+        calibration = fit_temperature(val_logits, val_targets)
+        calibration["fitted_on"] = "validation split (held out from training, never the test split)"
+        temperature = calibration["temperature"]
+        test_last = self._report(self.data.test_images, self.data.test_targets)
+        test_last_calibrated = self._report(self.data.test_images, self.data.test_targets, temperature)
+        report: dict[str, Any] = {
+            "test_last": test_last,
+            "test_last_calibrated": _summary(test_last_calibrated),
+            "calibration": calibration,
+            "best_val": self.best,
+        }
+        best_path = self.output_dir / "best_model.safetensors"
+        if best_path.is_file():
+            last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
+            self.model.load_state_dict(load_file(best_path, device=str(self.device)))
+            report["test_best_val_epoch"] = _summary(self._report(self.data.test_images, self.data.test_targets))
+            self.model.load_state_dict(last_state)
+        metrics = {
+            **_summary(test_last),
+            "ece_calibrated": test_last_calibrated["ece"],
+            "nll_calibrated": test_last_calibrated["nll"],
+            "per_class_accuracy": test_last["per_class_accuracy"],
+            "evaluated_on": "test split, last epoch",
+        }
+        folder = save_pretrained(
+            self.model, self.output_dir / MODEL_FOLDER,
+            label_names=list(self.data.class_names), class_counts=self.data.class_counts.tolist(),
+            method=self.config["method"], head=self.config["head"],
+            calibration={"temperature": temperature, "prior": "train", **{k: v for k, v in calibration.items() if k != "temperature"}},
+            metrics=metrics, recipe=self.config,
+        )
+        (folder / "report.json").write_text(json.dumps(report, indent=2))
+        self.log("test (last epoch): " + _format_record(_summary(test_last)) + f"; temperature {temperature:.3f}")
+        return report
+
+
+def _atomic_save_file(state: dict[str, torch.Tensor], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file({k: v.detach().contiguous() for k, v in state.items()}, str(tmp))
+    tmp.replace(path)
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=total, desc=desc, leave=False, disable=None, dynamic_ncols=True)
+
+
+def _format_record(record: dict[str, Any]) -> str:
+    parts = []
+    for key, value in record.items():
+        if isinstance(value, float):
+            parts.append(f"{key}={value:.4g}" if not math.isnan(value) else f"{key}=nan")
+        elif value is not None:
+            parts.append(f"{key}={value}")
+    return " ".join(parts)

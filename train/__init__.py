@@ -1,0 +1,1 @@
+"""The ltzoo training program (run from a checkout: ``python -m train RECIPE``)."""
