@@ -14,6 +14,7 @@ from collections.abc import Iterable
 __all__ = [
     "LtzooError",
     "InvalidArgumentError",
+    "NonFiniteError",
     "UnknownNameError",
     "DuplicateNameError",
     "MissingFileError",
@@ -31,6 +32,10 @@ class LtzooError(Exception):
 
 class InvalidArgumentError(LtzooError, ValueError):
     """An argument has the wrong shape, type, range or content."""
+
+
+class NonFiniteError(InvalidArgumentError):
+    """A tensor argument holds NaN or infinite values."""
 
 
 class UnknownNameError(LtzooError, KeyError):

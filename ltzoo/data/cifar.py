@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..errors import MissingFileError
 from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets
 
 __all__ = ["CIFAR10LT", "CIFAR100LT"]
@@ -24,6 +25,7 @@ class _CIFARLT:
         profile: ``exp`` or ``step``.
         seed: seed of the per-class shuffle (0 in the papers).
         download: let torchvision download the archive if missing.
+        img_max: images of the largest class (default: all of them, 5000 / 500).
         transform, target_transform: applied to the PIL image / label in ``__getitem__``.
 
     Attributes:
@@ -43,17 +45,24 @@ class _CIFARLT:
         profile: str = "exp",
         seed: int = 0,
         download: bool = False,
+        img_max: int | None = None,
         transform: Callable | None = None,
         target_transform: Callable | None = None,
     ):
-        full = self.base_class(root=str(root), train=train, download=download)
+        try:
+            full = self.base_class(root=str(root), train=train, download=download)
+        except RuntimeError as exc:  # torchvision: "Dataset not found or corrupted"
+            raise MissingFileError(
+                f"{type(self).__name__}: no valid {self.base_class.base_folder}/ under {root} ({exc}). "
+                f"Point root at the folder holding {self.base_class.base_folder}/ or pass download=True."
+            ) from exc
         full_targets = np.asarray(full.targets, dtype=np.int64)
         self.classes = list(full.classes)
         self.class_to_idx = dict(full.class_to_idx)
         self.train = train
         self.transform, self.target_transform = transform, target_transform
         if train:
-            counts = cifar_lt_counts(self.num_classes, imbalance_ratio, profile)
+            counts = cifar_lt_counts(self.num_classes, imbalance_ratio, profile, img_max)
             self.indices = cifar_lt_indices(full_targets, counts, seed)
             mask = np.ones(len(full_targets), dtype=bool)
             mask[self.indices] = False

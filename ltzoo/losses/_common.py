@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from .._validation import as_class_counts
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, NonFiniteError
 
 
 def counts_tensor(class_counts: Any) -> torch.Tensor:
@@ -40,6 +40,10 @@ class ClassWeightMixin:
         devices = [b.device for b in self.buffers()]
         self.weight = new.to(devices[0]) if new is not None and devices else new
 
+    def weight_like(self, logits: torch.Tensor) -> torch.Tensor | None:
+        """The class weights in the dtype of ``logits`` (cross_entropy requires it)."""
+        return None if self.weight is None else self.weight.to(logits.dtype)
+
 
 def check_logits_target(
     logits: torch.Tensor, target: torch.Tensor, num_classes: int | None, name: str = "logits"
@@ -54,8 +58,17 @@ def check_logits_target(
             f"(len(class_counts)); got shape {tuple(logits.shape)}"
         )
     check_target(target, logits.shape[0], logits.shape[1])
-    if not torch.isfinite(logits).all():
-        raise InvalidArgumentError(f"{name} contains NaN or infinite values")
+    check_finite(logits, name)
+
+
+def check_finite(tensor: torch.Tensor, name: str) -> None:
+    """Raises NonFiniteError if ``tensor`` holds NaN or +-inf.
+
+    One float64 reduction (NaN and inf propagate through a sum; float64 cannot overflow on
+    float32 inputs) instead of ``isfinite(x).all()``, which is ~100x slower on CPU.
+    """
+    if not torch.isfinite(tensor.sum(dtype=torch.float64)):
+        raise NonFiniteError(f"{name} contains NaN or infinite values")
 
 
 def check_target(target: torch.Tensor, batch_size: int, num_classes: int, name: str = "target") -> None:
@@ -65,10 +78,22 @@ def check_target(target: torch.Tensor, batch_size: int, num_classes: int, name: 
         raise InvalidArgumentError(f"{name} must be a 1-D tensor of {batch_size} class indices, got {shape}")
     if target.dtype.is_floating_point or target.dtype == torch.bool or target.dtype.is_complex:
         raise InvalidArgumentError(f"{name} must hold integer class indices, got dtype {target.dtype}")
-    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= num_classes):
-        raise InvalidArgumentError(
-            f"{name} values must lie in [0, {num_classes}), got min {int(target.min())}, max {int(target.max())}"
-        )
+    if target.numel():
+        low, high = (int(v) for v in torch.aminmax(target))
+        if low < 0 or high >= num_classes:
+            raise InvalidArgumentError(f"{name} values must lie in [0, {num_classes}), got min {low}, max {high}")
+
+
+def target_mask(target: torch.Tensor, like: torch.Tensor, value: float = 1.0) -> torch.Tensor:
+    """``value`` at each row's target column, 0 elsewhere, shaped and typed like ``like``
+    (cheaper than ``F.one_hot(...).to(dtype)``)."""
+    return torch.zeros_like(like).scatter_(1, target.view(-1, 1), value)
+
+
+def upcast(x: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 -> float32 (losses are computed in float32 under autocast); float32
+    and float64 pass through, so gradcheck in float64 sees float64 math."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 def focal_modulated_mean(ce: torch.Tensor, gamma: float, detach: bool) -> torch.Tensor:

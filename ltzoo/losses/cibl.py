@@ -25,7 +25,7 @@ from torch import nn
 
 from .._validation import check_positive
 from ..errors import InvalidArgumentError
-from ._common import check_logits_target, counts_tensor
+from ._common import upcast, check_logits_target, counts_tensor
 from ._registry import register_loss
 from .contrastive import SupConLoss
 
@@ -82,6 +82,6 @@ class CIBLLoss(nn.Module):
                 f"features must be [{logits.shape[0]}, views, dim], got {tuple(features.shape)}"
             )
         weights = self.contrastive_weights(target)
-        ce = F.cross_entropy(logits.float(), target, reduction="none")
+        ce = F.cross_entropy(upcast(logits), target, reduction="none")
         contrastive = self.supcon(features, target)
         return ((1.0 - weights) * ce + weights * contrastive).mean()

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
-from ._common import check_logits_target
+from ._common import check_logits_target, target_mask, upcast
 from ._registry import register_loss
 from .ldam import effective_number_weights
 
@@ -54,11 +54,11 @@ class ClassBalancedLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
-        logits = logits.float()
+        logits = upcast(logits)
         sample_weight = self.class_weights[target]
         if self.loss_type == "softmax":
             return (sample_weight * F.cross_entropy(logits, target, reduction="none")).mean()
-        onehot = F.one_hot(target, self.num_classes).to(logits.dtype)
+        onehot = target_mask(target, logits)
         bce = F.binary_cross_entropy_with_logits(logits, onehot, reduction="none")
         if self.loss_type == "focal" and self.gamma > 0:
             # log(1 + exp(-z)) = softplus(-z), stable for large |z|

@@ -11,7 +11,7 @@ from torch import nn
 
 from .._validation import check_choice, check_positive
 from ..errors import InvalidArgumentError
-from ._common import check_target, counts_tensor
+from ._common import check_finite, check_target, counts_tensor, upcast
 from ._registry import register_loss
 
 
@@ -19,8 +19,7 @@ def _check_views(features: torch.Tensor, name: str = "features") -> None:
     if not isinstance(features, torch.Tensor) or features.ndim != 3:
         shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__
         raise InvalidArgumentError(f"{name} must be [batch, views, dim] (unit-norm embeddings), got {shape}")
-    if not torch.isfinite(features).all():
-        raise InvalidArgumentError(f"{name} contains NaN or infinite values")
+    check_finite(features, name)
 
 
 @register_loss("supcon")
@@ -67,7 +66,7 @@ class SupConLoss(nn.Module):
             raise InvalidArgumentError(f"mask must be [{batch}, {batch}], got {tuple(mask.shape)}")
         mask = mask.float().to(features.device)
 
-        features = features.float()
+        features = upcast(features)
         contrast = torch.cat(torch.unbind(features, dim=1), dim=0)  # [V*B, D], view-major
         anchor, anchor_views = (features[:, 0], 1) if self.contrast_mode == "one" else (contrast, views)
         logits = anchor @ contrast.T / self.temperature
@@ -126,7 +125,7 @@ class BalancedSupConLoss(nn.Module):
         not_self = torch.ones_like(mask).scatter_(1, torch.arange(n_anchor, device=device).view(-1, 1), 0)
         mask = mask * not_self
 
-        samples = torch.cat([torch.cat(torch.unbind(features.float(), dim=1), dim=0), centers.float()], dim=0)
+        samples = torch.cat([torch.cat(torch.unbind(upcast(features), dim=1), dim=0), upcast(centers)], dim=0)
         logits = samples[:n_anchor] @ samples.T / self.temperature
         logits = logits - logits.max(dim=1, keepdim=True).values.detach()
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_positive
-from ._common import ClassWeightMixin, check_logits_target, focal_modulated_mean, optional_weight
+from ._common import upcast, ClassWeightMixin, check_logits_target, focal_modulated_mean, optional_weight
 from ._registry import register_loss
 
 
@@ -33,7 +33,7 @@ class CrossEntropyLoss(ClassWeightMixin, nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         num_classes = None if self.weight is None else self.weight.numel()
         check_logits_target(logits, target, num_classes)
-        return F.cross_entropy(logits.float(), target, weight=self.weight, label_smoothing=self.label_smoothing)
+        return F.cross_entropy(upcast(logits), target, weight=self.weight_like(upcast(logits)), label_smoothing=self.label_smoothing)
 
 
 @register_loss("focal")
@@ -58,5 +58,6 @@ class FocalLoss(ClassWeightMixin, nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         num_classes = None if self.weight is None else self.weight.numel()
         check_logits_target(logits, target, num_classes)
-        ce = F.cross_entropy(logits.float(), target, weight=self.weight, reduction="none")
+        logits = upcast(logits)
+        ce = F.cross_entropy(logits, target, weight=self.weight_like(logits), reduction="none")
         return focal_modulated_mean(ce, self.gamma, self.detach_modulator)

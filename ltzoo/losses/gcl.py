@@ -17,7 +17,15 @@ from torch import nn
 
 from .._validation import check_positive
 from ..errors import InvalidArgumentError
-from ._common import ClassWeightMixin, check_logits_target, counts_tensor, focal_modulated_mean, optional_weight
+from ._common import (
+    ClassWeightMixin,
+    check_logits_target,
+    counts_tensor,
+    focal_modulated_mean,
+    optional_weight,
+    target_mask,
+    upcast,
+)
 from ._registry import register_loss
 
 NOISE_STD = 1.0 / 3.0
@@ -59,12 +67,12 @@ class _GaussianCloudBase(ClassWeightMixin, nn.Module):
         device (same distribution, no host round trip). ``noise`` replaces the draw.
         """
         if noise is None:
-            noise = torch.randn(cosine.shape, device=cosine.device, dtype=torch.float32) * NOISE_STD
-        elif noise.shape != cosine.shape:
+            return torch.randn(cosine.shape, device=cosine.device, dtype=cosine.dtype).mul_(NOISE_STD).clamp_(-1.0, 1.0)
+        if noise.shape != cosine.shape:
             raise InvalidArgumentError(
                 f"noise must have the shape of cosine {tuple(cosine.shape)}, got {tuple(noise.shape)}"
             )
-        return noise.to(device=cosine.device, dtype=torch.float32).clamp(-1.0, 1.0)
+        return noise.to(device=cosine.device, dtype=cosine.dtype).clamp(-1.0, 1.0)
 
     def adjusted_logits(
         self, cosine: torch.Tensor, target: torch.Tensor, noise: torch.Tensor | None = None
@@ -76,9 +84,9 @@ class _GaussianCloudBase(ClassWeightMixin, nn.Module):
         """Loss on cosine similarities ``[B, C]`` and integer targets ``[B]``."""
         z = self.adjusted_logits(cosine, target, noise)
         if self.classifier_stage:
-            ce = F.cross_entropy(self.s * z, target, weight=self.weight, reduction="none")
+            ce = F.cross_entropy(self.s * z, target, weight=self.weight_like(z), reduction="none")
             return focal_modulated_mean(ce, self.gamma, detach=True)
-        return F.cross_entropy(self.s * z, target, weight=self.weight)
+        return F.cross_entropy(self.s * z, target, weight=self.weight_like(z))
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}, m={self.m}, s={self.s}, classifier_stage={self.classifier_stage}"
@@ -124,12 +132,11 @@ class GCLLoss(_GaussianCloudBase):
     def adjusted_logits(
         self, cosine: torch.Tensor, target: torch.Tensor, noise: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """The perturbed cosines z before the scale ``s`` (float32)."""
+        """The perturbed cosines z before the scale ``s`` (at least float32)."""
         check_logits_target(cosine, target, self.num_classes, name="cosine")
-        cosine = cosine.float()
-        delta = self._clamped_noise(cosine, noise)
-        z = cosine - self.noise_mul * delta.abs() * self._relative_amplitude()
-        return z - self.m * F.one_hot(target, self.num_classes).to(z.dtype)
+        cosine = upcast(cosine)
+        cloud = self._clamped_noise(cosine, noise).abs_().mul_(self.noise_mul * self._relative_amplitude())
+        return cosine - cloud - target_mask(target, cosine, self.m)
 
 
 @register_loss("gcl_angular")
@@ -163,12 +170,12 @@ class GCLAngularLoss(_GaussianCloudBase):
     def adjusted_logits(
         self, cosine: torch.Tensor, target: torch.Tensor, noise: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """The margin-applied cosines before the scale ``s`` (float32)."""
+        """The margin-applied cosines before the scale ``s`` (at least float32)."""
         check_logits_target(cosine, target, self.num_classes, name="cosine")
-        cosine = cosine.float()
+        cosine = upcast(cosine)
         delta = self._clamped_noise(cosine, noise)
         angle = (math.pi / 2 * self.epsilon) * self._relative_amplitude() * delta
-        margin = angle.abs() + self.m * F.one_hot(target, self.num_classes).to(cosine.dtype)
+        margin = angle.abs_() + target_mask(target, cosine, self.m)
         sine = torch.sqrt((1.0 - cosine.pow(2)).clamp(0, 1))
         phi = cosine * torch.cos(margin) - sine * torch.sin(margin)
         if self.easy_margin:

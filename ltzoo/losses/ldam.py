@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import as_class_counts, check_positive, check_range
-from ._common import ClassWeightMixin, check_logits_target, counts_tensor, optional_weight
+from ._common import upcast, ClassWeightMixin, check_logits_target, counts_tensor, optional_weight
 from ._registry import register_loss
 
 
@@ -62,6 +62,6 @@ class LDAMLoss(ClassWeightMixin, nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
-        logits = logits.float()
-        margin = F.one_hot(target, self.num_classes).to(logits.dtype) * self.m_list[target].unsqueeze(1)
-        return F.cross_entropy(self.s * (logits - margin), target, weight=self.weight)
+        logits = upcast(logits)
+        margin = torch.zeros_like(logits).scatter_(1, target.view(-1, 1), self.m_list[target].view(-1, 1).to(logits.dtype))
+        return F.cross_entropy(self.s * (logits - margin), target, weight=self.weight_like(logits))

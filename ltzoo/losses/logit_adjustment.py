@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
-from ._common import check_logits_target, counts_tensor
+from ._common import upcast, check_logits_target, counts_tensor
 from ._registry import register_loss
 
 
@@ -28,7 +28,7 @@ def posthoc_logit_adjust(logits: torch.Tensor, class_counts: Any, tau: float = 1
     prior = prior / prior.sum()
     if logits.ndim != 2 or logits.shape[1] != prior.numel():
         raise ValueError(f"logits must be [batch, {prior.numel()}], got {tuple(logits.shape)}")
-    return logits.float() - tau * torch.log(prior).to(logits.device)
+    return upcast(logits) - tau * torch.log(prior).to(logits.device)
 
 
 @register_loss("logit_adjusted")
@@ -52,7 +52,7 @@ class LogitAdjustedLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
-        return F.cross_entropy(logits.float() + self.log_prior_adjustment, target)
+        return F.cross_entropy(upcast(logits) + self.log_prior_adjustment, target)
 
 
 @register_loss("balanced_softmax")
@@ -72,4 +72,4 @@ class BalancedSoftmaxLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
-        return F.cross_entropy(logits.float() + self.log_counts, target, reduction=self.reduction)
+        return F.cross_entropy(upcast(logits) + self.log_counts, target, reduction=self.reduction)

@@ -22,7 +22,7 @@ from torch import nn
 from ..calibration import fit_temperature
 from ..data.samplers import create_sampler
 from ..data.tensor_pipeline import TensorBatches
-from ..errors import InvalidArgumentError, TrainingDivergedError
+from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import save_pretrained
 from ..losses import create_loss, drw_weights
 from ..metrics import LTMetricAccumulator
@@ -94,6 +94,7 @@ class Trainer:
         if config["threads"]:
             torch.set_num_threads(int(config["threads"]))
         self.dist = init_distributed(self.device)
+        self._seed()  # before the model is built: its initialisation is part of the run
         self.data: DataBundle = create_data(config)
         self.model = create_model(
             config["model"], num_classes=self.data.num_classes, head=config["head"], pretrained=config["pretrained"]
@@ -239,15 +240,17 @@ class Trainer:
             images, targets = next(batches)
             if self.config["channels_last"]:
                 images = images.contiguous(memory_format=torch.channels_last)
-            with self._autocast():
-                out = task(model, images, targets)
+            where = (f"in {stage['name']} epoch {epoch + 1}, step {step + 1} (batch of {len(targets)}, "
+                     f"lr {lr:.6g}); the last good checkpoint {self._state_path()} is kept: lower the lr or "
+                     "check the data, then --resume")
+            try:
+                with self._autocast():
+                    out = task(model, images, targets)
+            except NonFiniteError as exc:
+                raise TrainingDivergedError(f"the model produced non-finite outputs {where}") from exc
             loss = out["loss"]
             if not torch.isfinite(loss):
-                raise TrainingDivergedError(
-                    f"loss is {loss.item()} in {stage['name']} epoch {epoch + 1}, step {step + 1} "
-                    f"(batch of {len(targets)}, lr {lr:.6g}); the last good checkpoint {self._state_path()} "
-                    "is kept: lower the lr or check the data, then --resume"
-                )
+                raise TrainingDivergedError(f"loss is {loss.item()} {where}")
             (loss / accum).backward()
             if (step + 1) % accum == 0 or step + 1 == steps:
                 optimizer.step()
@@ -287,7 +290,6 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         """Runs (or resumes) every stage, then writes the final checkpoint folder."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self._seed()
         start_stage, start_epoch, resumed = 0, 0, None
         if self.resume:
             resumed = self._load_state()

@@ -1,0 +1,30 @@
+"""Shared fixtures: where the real data lives (``LTZOO_DATA`` or ../shared/data) and skips."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    candidate = Path(os.environ.get("LTZOO_DATA", REPO.parent / "shared" / "data"))
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("real data not found (set LTZOO_DATA or provide ../shared/data)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cifar_root(data_dir: Path) -> Path:
+    if not (data_dir / "cifar-10-batches-py").is_dir():
+        pytest.skip("CIFAR-10 batches not in the data folder")
+    return data_dir

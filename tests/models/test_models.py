@@ -1,0 +1,98 @@
+"""CIFAR ResNets registered with timm, heads and create_model."""
+
+from __future__ import annotations
+
+import pytest
+import timm
+import torch
+from torch import nn
+
+import ltzoo.models as M
+from ltzoo.errors import InvalidArgumentError, UnknownNameError
+
+# parameter counts of He et al. 2016 Table 6 / the LDAM-DRW resnet_cifar.py docstring (10 classes)
+PARAMS = {"resnet20_cifar": 0.27e6, "resnet32_cifar": 0.46e6, "resnet44_cifar": 0.66e6,
+          "resnet56_cifar": 0.85e6, "resnet110_cifar": 1.7e6}
+
+
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_cifar_resnets_through_timm(name):
+    model = timm.create_model(name, num_classes=10)
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - PARAMS[name]) / PARAMS[name] < 0.03
+    x = torch.randn(2, 3, 32, 32)
+    feats = model.forward_features(x)
+    assert feats.shape == (2, 64, 8, 8)
+    assert model.forward_head(feats, pre_logits=True).shape == (2, 64)
+    assert model(x).shape == (2, 10)
+
+
+def test_resnet32_exact_parameter_count_and_option_a_shortcut():
+    model = timm.create_model("resnet32_cifar", num_classes=10)
+    assert sum(p.numel() for p in model.parameters()) == 464154
+    block = model.layer2[0]
+    x = torch.randn(1, 16, 32, 32)
+    out = block.shortcut(x)
+    assert out.shape == (1, 32, 16, 16)
+    torch.testing.assert_close(out[:, 8:24], x[:, :, ::2, ::2])  # zero padded channels around
+    assert out[:, :8].abs().sum() == 0 and out[:, 24:].abs().sum() == 0
+
+
+def test_cosine_head_and_reset_classifier():
+    model = timm.create_model("resnet32_cifar", num_classes=100, head="cosine")
+    assert isinstance(model.get_classifier(), M.CosineClassifier)
+    assert model(torch.randn(3, 3, 32, 32)).abs().max() <= 1.0 + 1e-6
+    model.reset_classifier(5)
+    assert model.get_classifier().out_features == 5
+    model.reset_classifier(0)
+    assert model(torch.randn(1, 3, 32, 32)).shape == (1, 64)
+
+
+def test_cosine_classifier_math_and_reference_layout():
+    head = M.CosineClassifier(4, 3)
+    torch.testing.assert_close(head.weight.norm(dim=1), torch.ones(3))  # unit-norm init
+    x = torch.randn(5, 4)
+    expected = (x / x.norm(dim=1, keepdim=True)) @ (head.weight / head.weight.norm(dim=1, keepdim=True)).T
+    torch.testing.assert_close(head(x), expected)
+    reference_weight = torch.randn(4, 3)  # NormedLinear stores [in_features, classes]
+    head.weight.data = M.CosineClassifier.from_reference_weight(reference_weight)
+    reference_out = nn.functional.normalize(x, dim=1) @ nn.functional.normalize(reference_weight, dim=0)
+    torch.testing.assert_close(head(x), reference_out)
+
+
+def test_tau_normalize():
+    w = torch.tensor([[3.0, 4.0], [0.0, 2.0]])
+    torch.testing.assert_close(M.tau_normalize(w, 1.0), torch.tensor([[0.6, 0.8], [0.0, 1.0]]))
+    torch.testing.assert_close(M.tau_normalize(w, 0.0), w)
+    torch.testing.assert_close(M.tau_normalize(w, 0.5), w / torch.tensor([[5.0**0.5], [2.0**0.5]]))
+    with pytest.raises(InvalidArgumentError):
+        M.tau_normalize(w, -1.0)
+
+
+def test_lws_trains_only_scales():
+    linear = nn.Linear(4, 3)
+    lws = M.LearnableWeightScaling(linear)
+    x = torch.randn(2, 4)
+    torch.testing.assert_close(lws(x), linear(x))
+    with torch.no_grad():
+        lws.scales.copy_(torch.tensor([1.0, 2.0, 0.5]))
+    torch.testing.assert_close(lws(x), linear(x) * torch.tensor([1.0, 2.0, 0.5]))
+    assert [n for n, p in lws.named_parameters() if p.requires_grad] == ["scales"]
+    with pytest.raises(InvalidArgumentError):
+        M.LearnableWeightScaling(M.CosineClassifier(4, 3))
+
+
+def test_create_model_on_a_timm_backbone():
+    model = M.create_model("resnet18", num_classes=7, head="cosine")
+    assert isinstance(model.fc, M.CosineClassifier)
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 7)
+    assert isinstance(M.create_model("resnet18", num_classes=7).fc, nn.Linear)
+
+
+def test_create_model_errors():
+    with pytest.raises(UnknownNameError, match="resnet32_cifar"):
+        M.create_model("resnet32_cifr", num_classes=10)
+    with pytest.raises(UnknownNameError, match="head"):
+        M.create_model("resnet32_cifar", num_classes=10, head="arcface")
+    with pytest.raises(InvalidArgumentError):
+        M.create_model("resnet32_cifar", num_classes=0)

@@ -1,0 +1,155 @@
+"""The training engine on synthetic data: both stages, the model folder, exact resume after
+SIGKILL, bad configurations and divergence."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from ltzoo.errors import InvalidArgumentError, TrainingDivergedError
+from ltzoo.training import Trainer, resolve_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+TINY = {
+    "method": "gcl",
+    "model": "resnet20_cifar",
+    "head": "cosine",
+    "dataset": "synthetic_lt",
+    "imbalance_ratio": 10,
+    "threads": 1,
+    "eval_batch_size": 200,
+    "stages": [
+        {"name": "representation", "loss": "gcl", "loss_args": {"m": 0.0, "noise_mul": 0.5}, "epochs": 2,
+         "batch_size": 64, "lr": 0.05, "warmup_epochs": 1, "lr_milestones": [1], "lr_multipliers": [0.1],
+         "mixup_alpha": 1.0},
+        {"name": "classifier", "train_scope": "classifier", "loss": "gcl",
+         "loss_args": {"m": 0.1, "s": 20.0, "noise_mul": 0.5, "gamma": 1.0, "classifier_stage": True},
+         "sampler": "class_balanced", "epochs": 2, "batch_size": 64, "lr": 0.008, "schedule": "cosine",
+         "warmup_epochs": 0, "mixup_alpha": 1.0},
+    ],
+}
+
+
+def test_two_stage_run_writes_the_model_folder(tmp_path: Path):
+    config = resolve_config(TINY)
+    before = None
+    trainer = Trainer(config, tmp_path, log=lambda _: None)
+    backbone_weight = trainer.model.layer1[0].conv1.weight
+    report = trainer.fit()
+    folder = tmp_path / "model"
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["architecture"] == "resnet20_cifar" and cfg["model_args"]["head"] == "cosine"
+    assert cfg["ltzoo"]["class_counts"] == trainer.data.class_counts.tolist()
+    assert cfg["ltzoo"]["calibration"]["temperature"] == report["calibration"]["temperature"] > 0
+    assert set(cfg["pretrained_cfg"]) <= {"input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std",
+                                          "num_classes", "pool_size", "first_conv", "classifier",
+                                          "fixed_input_size", "custom_load"}
+    assert 0 <= cfg["ltzoo"]["metrics"]["top1"] <= 1
+    lines = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["epoch"]) for r in lines] == [("representation", 1), ("representation", 2),
+                                                         ("classifier", 1), ("classifier", 2)]
+    assert lines[0]["lr"] == pytest.approx(0.05) and lines[1]["lr"] == pytest.approx(0.005)
+    assert lines[2]["lr"] == pytest.approx(0.008) and lines[3]["lr"] == pytest.approx(0.004)
+    # stage 2 froze the backbone: its weights equal the end of stage 1
+    stage1 = load_file(tmp_path / "representation_final.safetensors")
+    final = load_file(folder / "model.safetensors")
+    torch.testing.assert_close(final["layer1.0.conv1.weight"], stage1["layer1.0.conv1.weight"])
+    torch.testing.assert_close(final["bn1.running_mean"], stage1["bn1.running_mean"])
+    assert not torch.equal(final["fc.weight"], stage1["fc.weight"])
+    assert backbone_weight is not before
+
+
+def _run_program(recipe: Path, out: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "train", str(recipe), "--output-dir", str(out), *extra],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_resume_after_sigkill_is_bit_identical(tmp_path: Path):
+    recipe = tmp_path / "tiny.yaml"
+    config = {**TINY, "stages": [{**TINY["stages"][0], "epochs": 3}, TINY["stages"][1]]}
+    recipe.write_text(yaml.safe_dump(config))
+    full = _run_program(recipe, tmp_path / "full")
+    assert full.wait(timeout=300) == 0, full.stdout.read()
+
+    killed = _run_program(recipe, tmp_path / "killed")
+    metrics = tmp_path / "killed" / "metrics.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline:  # wait until epoch 1 is checkpointed, then kill inside epoch 2
+        if metrics.exists() and metrics.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert killed.returncode == -signal.SIGKILL
+    state = torch.load(tmp_path / "killed" / "train_state.pt", weights_only=True)
+    assert (state["stage"], state["epoch"]) in {(0, 1), (0, 2)}  # mid-run, never a torn file
+
+    resumed = _run_program(recipe, tmp_path / "killed", "--resume")
+    output = resumed.communicate(timeout=300)[0]
+    assert resumed.returncode == 0, output
+    assert "resuming" in output
+    a = load_file(tmp_path / "full" / "model" / "model.safetensors")
+    b = load_file(tmp_path / "killed" / "model" / "model.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    lines_full = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    lines_resumed = (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()
+    strip = lambda line: {k: v for k, v in json.loads(line).items() if k not in ("images_per_s", "epoch_s")}  # noqa: E731
+    assert [strip(x) for x in lines_full] == [strip(x) for x in lines_resumed]
+
+
+def test_resume_refuses_a_folder_of_another_recipe(tmp_path: Path):
+    one_stage = {**TINY, "stages": [{**TINY["stages"][0], "epochs": 1}]}
+    Trainer(resolve_config(one_stage), tmp_path, log=lambda _: None).fit()
+    other = resolve_config(one_stage, ["seed=5"])
+    with pytest.raises(InvalidArgumentError, match="different recipe.*seed"):
+        Trainer(other, tmp_path, resume=True, log=lambda _: None).fit()
+
+
+def test_resume_without_state_says_so(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        Trainer(resolve_config(TINY), tmp_path, resume=True, log=lambda _: None).fit()
+
+
+def test_divergence_stops_with_step_and_lr(tmp_path: Path):
+    config = resolve_config({**TINY, "head": "linear", "stages": [
+        {"loss": "ce", "epochs": 1, "lr": 1e12, "warmup_epochs": 0, "batch_size": 64}]})
+    with pytest.raises(TrainingDivergedError, match=r"step \d+ \(batch of 64, lr 1e\+12\)"):
+        Trainer(config, tmp_path, log=lambda _: None).fit()
+
+
+@pytest.mark.parametrize("recipe,overrides,match", [
+    ({"stages": [{"los": "ce"}]}, [], "Did you mean loss"),
+    ({"modle": "x"}, [], "Did you mean model"),
+    ({"seed": "zero"}, [], "seed must be a number"),
+    ({"stages": [{}]}, ["epochs=ten"], "epochs must be a number"),
+    ({"stages": [{}]}, ["epochs=1.5"], "integer"),
+    ({"stages": [{}]}, ["stages.3.lr=0.1"], "1 stage"),
+    ({"stages": [{}]}, ["lr"], "key=value"),
+    ({"stages": [{}]}, ["learning_rate=0.1"], "unknown recipe option"),
+    ({"amp": "yes"}, [], "true or false"),
+])
+def test_bad_configuration(recipe, overrides, match):
+    with pytest.raises(InvalidArgumentError, match=match):
+        resolve_config(recipe, overrides)
+
+
+def test_overrides_apply_to_all_or_one_stage():
+    config = resolve_config(TINY, ["epochs=7", "stages.1.lr=0.5", "seed=3", "loss_args={m: 0.2}"])
+    assert [s["epochs"] for s in config["stages"]] == [7, 7]
+    assert config["stages"][1]["lr"] == 0.5 and config["stages"][0]["lr"] == 0.05
+    assert config["seed"] == 3 and config["stages"][0]["loss_args"] == {"m": 0.2}
