@@ -1,6 +1,7 @@
 """Long-tailed datasets, samplers, class-count utilities and the in-memory image pipeline."""
 
 from .cifar import CIFAR10LT, CIFAR100LT
+from .file_datasets import CSVDataset, FileImageDataset, FolderDataset, ListDataset, load_image, to_rgb
 from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets, shot_groups
 from .samplers import (
     ClassAwareSampler,
@@ -19,6 +20,12 @@ from .tensor_pipeline import TensorBatches, normalize_uint8, random_crop_flip
 
 __all__ = [
     "CIFAR100LT",
+    "CSVDataset",
+    "FileImageDataset",
+    "FolderDataset",
+    "ListDataset",
+    "load_image",
+    "to_rgb",
     "CIFAR10LT",
     "ClassAwareSampler",
     "ClassBalancedSampler",

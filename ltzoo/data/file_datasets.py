@@ -1,0 +1,191 @@
+"""Datasets of image files: split lists (ImageNet-LT, Places-LT, iNaturalist 2018), one folder
+per class, and CSV (path,label). All expose ``targets`` and ``class_counts`` without decoding an
+image; a missing or corrupt image raises an error naming the file, or with
+``skip_corrupt=True`` is replaced by the next readable sample with a warning.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import CorruptFileError, InvalidArgumentError, MissingFileError
+from .class_counts import counts_from_targets
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
+
+
+def load_image(path: str | Path) -> Image.Image:
+    """Opens an image file as RGB; raises MissingFileError / CorruptFileError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"image file {path} does not exist")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return to_rgb(img)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise CorruptFileError(f"image file {path} cannot be decoded: {exc}") from exc
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """RGB view of any PIL image: grayscale, palette, RGBA (alpha dropped on black) and
+    16-bit integer images (scaled to 8 bits)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") else max(float(arr.max()), 1.0)
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if img.mode == "RGBA" or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (0, 0, 0))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB") if img.mode != "RGB" else img
+
+
+class FileImageDataset:
+    """A list of ``(path, label)`` samples under ``root``.
+
+    Attributes:
+        samples, targets, classes, class_to_idx, class_counts.
+    """
+
+    def __init__(
+        self,
+        samples: Sequence[tuple[str, int]],
+        root: str | Path,
+        classes: Sequence[str] | None = None,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        skip_corrupt: bool = False,
+        num_classes: int | None = None,
+    ):
+        self.root = Path(root)
+        self.samples = list(samples)
+        self.targets = [label for _, label in self.samples]
+        if num_classes is None and classes is not None:
+            num_classes = len(classes)
+        self.class_counts = counts_from_targets(np.asarray(self.targets, dtype=np.int64), num_classes)
+        self.classes = list(classes) if classes is not None else [str(i) for i in range(len(self.class_counts))]
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+        self.transform, self.target_transform = transform, target_transform
+        self.skip_corrupt = skip_corrupt
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def _load(self, index: int) -> tuple[Image.Image, int]:
+        path, label = self.samples[index]
+        return load_image(self.root / path), label
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        try:
+            img, label = self._load(index)
+        except (MissingFileError, CorruptFileError) as exc:
+            if not self.skip_corrupt:
+                raise
+            warnings.warn(f"skipping sample {index}: {exc}", stacklevel=2)
+            img, label = self._next_readable(index)
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return img, label
+
+    def _next_readable(self, index: int) -> tuple[Image.Image, int]:
+        for offset in range(1, len(self.samples)):
+            try:
+                return self._load((index + offset) % len(self.samples))
+            except (MissingFileError, CorruptFileError):
+                continue
+        raise CorruptFileError(f"no readable image in the {len(self.samples)} samples under {self.root}")
+
+
+def parse_split_list(list_file: str | Path) -> list[tuple[str, int]]:
+    """Parses ``<relative path> <label>`` lines (paths may contain spaces; the label is the last
+    field). Blank lines are ignored; a malformed line raises with its line number."""
+    list_file = Path(list_file)
+    if not list_file.is_file():
+        raise MissingFileError(f"split list {list_file} does not exist")
+    samples = []
+    with open(list_file, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            path, sep, label = line.rpartition(" ")
+            if not sep or not path or not label.lstrip("-").isdigit():
+                raise CorruptFileError(
+                    f"{list_file}:{number}: expected '<relative path> <integer label>', got {line[:120]!r}"
+                )
+            if label.startswith("-"):
+                raise CorruptFileError(f"{list_file}:{number}: label must be >= 0, got {label}")
+            samples.append((path, int(label)))
+    return samples
+
+
+class ListDataset(FileImageDataset):
+    """Images listed in a split file (``<relative path> <label>`` per line), relative to ``root``.
+
+    Example:
+        >>> ds = ListDataset("/data/places365", "Places_LT_train.txt")  # doctest: +SKIP
+        >>> ds.class_counts.min(), ds.class_counts.max()  # doctest: +SKIP
+        (5, 4980)
+    """
+
+    def __init__(self, root: str | Path, list_file: str | Path, transform: Callable | None = None, **kwargs: Any):
+        super().__init__(parse_split_list(list_file), root, transform=transform, **kwargs)
+        self.list_file = Path(list_file)
+
+
+class FolderDataset(FileImageDataset):
+    """One sub-folder per class (sorted names, as torchvision's ImageFolder)."""
+
+    def __init__(self, root: str | Path, transform: Callable | None = None, **kwargs: Any):
+        root = Path(root)
+        if not root.is_dir():
+            raise MissingFileError(f"image folder {root} does not exist")
+        classes = sorted(p.name for p in root.iterdir() if p.is_dir())
+        if not classes:
+            raise InvalidArgumentError(f"{root} holds no class sub-folders (expected root/<class>/<image>)")
+        samples = [
+            (str(path.relative_to(root)), label)
+            for label, name in enumerate(classes)
+            for path in sorted((root / name).rglob("*"))
+            if path.suffix.lower() in IMAGE_SUFFIXES
+        ]
+        super().__init__(samples, root, classes=classes, transform=transform, **kwargs)
+        empty = [c for c, n in zip(classes, self.class_counts) if n == 0]
+        if empty:
+            raise InvalidArgumentError(f"class folder(s) without images under {root}: {', '.join(empty[:10])}")
+
+
+class CSVDataset(FileImageDataset):
+    """A CSV with ``path`` and ``label`` columns (header required); labels are integers or class
+    names (names are sorted to indices)."""
+
+    def __init__(self, root: str | Path, csv_file: str | Path, transform: Callable | None = None, **kwargs: Any):
+        csv_file = Path(csv_file)
+        if not csv_file.is_file():
+            raise MissingFileError(f"CSV file {csv_file} does not exist")
+        with open(csv_file, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if not reader.fieldnames or not {"path", "label"} <= set(reader.fieldnames):
+                raise CorruptFileError(f"{csv_file}: needs a header with 'path' and 'label' columns, got {reader.fieldnames}")
+            rows = [(number, row["path"], (row["label"] or "").strip()) for number, row in enumerate(reader, start=2)]
+        for number, path, label in rows:
+            if not path or not label:
+                raise CorruptFileError(f"{csv_file}:{number}: empty path or label")
+        if all(label.isdigit() for _, _, label in rows):
+            samples, classes = [(path, int(label)) for _, path, label in rows], None
+        else:
+            classes = sorted({label for _, _, label in rows})
+            index = {name: i for i, name in enumerate(classes)}
+            samples = [(path, index[label]) for _, path, label in rows]
+        super().__init__(samples, root, classes=classes, transform=transform, **kwargs)
