@@ -19,6 +19,10 @@ _LAZY = {
     "create_loss": "ltzoo.losses",
     "list_losses": "ltzoo.losses",
     "create_model": "ltzoo.models",
+    "load": "ltzoo.loader",
+    "list_models": "ltzoo.zoo",
+    "save_pretrained": "ltzoo.hub",
+    "push": "ltzoo.hub",
 }
 
 

@@ -16,10 +16,14 @@ from .errors import InvalidArgumentError
 from .metrics import expected_calibration_error
 
 
-def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, max_iter: int = 100) -> dict[str, float]:
-    """Finds T > 0 minimising ``NLL(softmax(logits / T))`` by LBFGS on ``log T`` in float64.
+def fit_temperature(
+    logits: torch.Tensor, targets: torch.Tensor, bias: torch.Tensor | None = None, max_iter: int = 100
+) -> dict[str, float]:
+    """Finds T > 0 minimising ``NLL(softmax(logits / T + bias))`` by LBFGS on ``log T`` in float64.
 
-    Returns ``temperature`` and NLL / ECE before and after.
+    ``bias`` (``[C]``, default 0) is a prior shift applied after the temperature, so T is fitted
+    for the prior the held-out split has (e.g. ``log(1/C) - log(pi_output)`` on a balanced split).
+    Returns ``temperature`` and NLL / ECE before (T = 1) and after.
 
     Example:
         >>> logits = torch.randn(1000, 5) * 4; targets = torch.distributions.Categorical(logits=logits / 4).sample()
@@ -31,26 +35,43 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, max_iter: int =
     targets = targets.detach().cpu().to(torch.long, copy=True)
     if logits.ndim != 2 or targets.shape != (logits.shape[0],) or logits.shape[0] == 0:
         raise InvalidArgumentError(f"need logits [N, C] and targets [N] with N > 0, got {tuple(logits.shape)}, {tuple(targets.shape)}")
+    shift = torch.zeros(logits.shape[1], dtype=torch.float64) if bias is None else torch.as_tensor(bias).double().cpu()
+    if shift.shape != (logits.shape[1],):
+        raise InvalidArgumentError(f"bias must have {logits.shape[1]} entries, got shape {tuple(shift.shape)}")
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), targets)
+        loss = F.cross_entropy(logits / log_t.exp() + shift, targets)
         loss.backward()
         return loss
 
     optimizer.step(closure)
     temperature = float(log_t.detach().exp())
-    before = logits.softmax(1)
-    after = (logits / temperature).softmax(1)
+    before = (logits + shift).softmax(1)
+    after = (logits / temperature + shift).softmax(1)
     return {
         "temperature": temperature,
-        "nll_before": float(F.cross_entropy(logits, targets)),
-        "nll_after": float(F.cross_entropy(logits / temperature, targets)),
+        "nll_before": float(F.cross_entropy(logits + shift, targets)),
+        "nll_after": float(F.cross_entropy(logits / temperature + shift, targets)),
         "ece_before": expected_calibration_error(before, targets),
         "ece_after": expected_calibration_error(after, targets),
     }
+
+
+def prior_log_ratio(output_prior: Any, target_prior: Any, train_counts: Any) -> torch.Tensor:
+    """``log(pi_target) - log(pi_output)`` (float64, ``[C]``): the additive logit shift that moves
+    predictions made under ``output_prior`` to ``target_prior`` (Menon et al. 2021, Eq. 9; the
+    prior-shift formula of Saerens et al. 2002).
+
+    Each prior is ``"train"`` (the training class counts), ``"balanced"`` (uniform) or C
+    non-negative numbers (normalised here).
+    """
+    train = _as_distribution(train_counts, "train_counts")
+    return torch.log(_resolve_prior(target_prior, train, "target_prior")) - torch.log(
+        _resolve_prior(output_prior, train, "output_prior")
+    )
 
 
 def prior_shift(
@@ -60,24 +81,30 @@ def prior_shift(
     ``z - tau * log(pi_train) + log(pi_target)``.
 
     ``train_prior``: class counts or probabilities; ``target_prior``: ``"balanced"`` (uniform),
-    ``"train"`` (no change) or C non-negative numbers (normalised here).
+    ``"train"`` or C non-negative numbers (normalised here).
+
+    Example:
+        >>> prior_shift(torch.zeros(1, 2), [90, 10]).softmax(1)
+        tensor([[0.1000, 0.9000]])
     """
     train = _as_distribution(train_prior, "train_prior")
-    num_classes = train.numel()
-    if logits.shape[-1] != num_classes:
-        raise InvalidArgumentError(f"logits have {logits.shape[-1]} classes, train_prior has {num_classes}")
-    if isinstance(target_prior, str):
-        if target_prior == "train":
-            return logits.float() - (tau - 1.0) * torch.log(train).to(logits.device).float()
-        if target_prior != "balanced":
-            raise InvalidArgumentError(f"target_prior must be 'balanced', 'train' or C numbers, got {target_prior!r}")
-        target = torch.full((num_classes,), 1.0 / num_classes, dtype=torch.float64)
-    else:
-        target = _as_distribution(target_prior, "target_prior")
-        if target.numel() != num_classes:
-            raise InvalidArgumentError(f"target_prior must have {num_classes} entries, got {target.numel()}")
-    shift = -tau * torch.log(train) + torch.log(target)
+    if logits.shape[-1] != train.numel():
+        raise InvalidArgumentError(f"logits have {logits.shape[-1]} classes, train_prior has {train.numel()}")
+    shift = torch.log(_resolve_prior(target_prior, train, "target_prior")) - tau * torch.log(train)
     return logits.float() + shift.to(device=logits.device, dtype=torch.float32)
+
+
+def _resolve_prior(prior: Any, train: torch.Tensor, name: str) -> torch.Tensor:
+    if isinstance(prior, str):
+        if prior == "train":
+            return train
+        if prior == "balanced":
+            return torch.full_like(train, 1.0 / train.numel())
+        raise InvalidArgumentError(f"{name} must be 'balanced', 'train' or C numbers, got {prior!r}")
+    dist = _as_distribution(prior, name)
+    if dist.numel() != train.numel():
+        raise InvalidArgumentError(f"{name} must have {train.numel()} entries, got {dist.numel()}")
+    return dist
 
 
 def _as_distribution(values: Any, name: str) -> torch.Tensor:

@@ -7,6 +7,7 @@ metrics, recipe, code version. ``model.safetensors``: the weights.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,10 +17,17 @@ from typing import Any
 
 from torch import nn
 
-from .errors import InvalidArgumentError
+from .errors import (
+    ChecksumMismatchError,
+    CorruptFileError,
+    InvalidArgumentError,
+    MissingFileError,
+    UnsafeCheckpointError,
+)
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"
 # pretrained_cfg keys that describe these weights' preprocessing; everything else (license,
 # paper_ids, hf_hub_id, test_input_size of the architecture's default tag, ...) is dropped.
 PRETRAINED_CFG_KEYS = (
@@ -46,7 +54,8 @@ def save_pretrained(
     recipe: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Writes ``config.json`` + ``model.safetensors`` into ``folder`` (created if needed).
+    """Writes ``config.json``, ``model.safetensors`` and the model card ``README.md`` into
+    ``folder`` (created if needed).
 
     Files are first written to a temporary folder beside it and then moved in, so a reader
     never sees a half-written checkpoint.
@@ -57,6 +66,7 @@ def save_pretrained(
     from timm.models import save_for_hf
 
     from . import __version__
+    from .card import model_card
 
     num_classes = getattr(model, "num_classes", None)
     if len(label_names) != num_classes or len(class_counts) != num_classes:
@@ -83,8 +93,121 @@ def save_pretrained(
             **(extra or {}),
         }
         config_path.write_text(json.dumps(config, indent=2))
-        for name in (WEIGHTS_NAME, CONFIG_NAME):
+        (staging / CARD_NAME).write_text(model_card(config), encoding="utf-8")
+        for name in (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME):
             os.replace(staging / name, folder / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+PICKLE_WEIGHT_NAMES = ("pytorch_model.bin", "model.pth", "model.pt", "checkpoint.pth", "model.ckpt")
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_config(folder: str | Path) -> dict[str, Any]:
+    """The ``config.json`` of a checkpoint folder, validated for the keys ltzoo needs."""
+    folder = Path(folder)
+    path = folder / CONFIG_NAME
+    if not path.is_file():
+        raise MissingFileError(f"{folder} is not a checkpoint folder: {CONFIG_NAME} is missing")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CorruptFileError(f"{path} is not valid JSON: {exc}") from exc
+    for key in ("architecture", "num_classes"):
+        if key not in config:
+            raise CorruptFileError(f"{path} lacks {key!r} (not a timm / ltzoo checkpoint config)")
+    return config
+
+
+def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """Builds the model described by ``folder/config.json`` and loads ``model.safetensors``.
+
+    Weights come only from safetensors: a folder holding only a pickle checkpoint is refused.
+    When ``sha256`` is given the weights file must match it.
+    """
+    import timm
+    from safetensors.torch import load_file
+
+    from . import models  # noqa: F401  (registers the ltzoo architectures with timm)
+
+    folder = Path(folder)
+    config = read_config(folder)
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        pickles = [name for name in PICKLE_WEIGHT_NAMES if (folder / name).is_file()]
+        if pickles:
+            raise UnsafeCheckpointError(
+                f"{folder} has only {', '.join(pickles)}: loading it would unpickle a file, which can run "
+                f"arbitrary code. ltzoo loads {WEIGHTS_NAME} only; convert a checkpoint you trust with "
+                "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')"
+            )
+        raise MissingFileError(f"{folder} has no {WEIGHTS_NAME}")
+    if sha256 is not None:
+        actual = sha256_of(weights)
+        if actual != sha256.lower():
+            raise ChecksumMismatchError(
+                f"{weights} has sha256 {actual}, the registry pins {sha256}: the download is corrupt or "
+                "was replaced; delete it from the cache and download again"
+            )
+    model_args = {k: v for k, v in config.get("model_args", {}).items() if k != "num_classes"}
+    model = timm.create_model(
+        config["architecture"], pretrained=False, num_classes=config["num_classes"],
+        pretrained_cfg_overlay=config.get("pretrained_cfg", {}), **model_args,
+    )
+    try:
+        state = load_file(str(weights))
+    except Exception as exc:
+        raise CorruptFileError(f"{weights} cannot be read as safetensors: {exc}") from exc
+    model.load_state_dict(state)
+    return model.eval(), config
+
+
+def snapshot(repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None) -> Path:
+    """Downloads (or finds in the HF cache) a Hub repository with ``huggingface_hub``; honours
+    ``HF_ENDPOINT``, ``HF_HOME`` and ``HF_HUB_OFFLINE``."""
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(repo_id=repo_id, revision=revision, cache_dir=cache_dir))
+
+
+def push(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    revision: str | None = None,
+    tag: str | None = None,
+    private: bool = False,
+    token: str | None = None,
+    commit_message: str | None = None,
+) -> str:
+    """Publishes a checkpoint folder to the Hub: ``create_repo(exist_ok=True)`` +
+    ``upload_folder`` (+ ``create_tag``). Returns the commit's sha.
+
+    Example:
+        >>> ltzoo.push("runs/gcl-resnet32-cifar10lt/model", "me/gcl-resnet32-cifar10lt", tag="v1")  # doctest: +SKIP
+    """
+    from huggingface_hub import HfApi
+
+    folder = Path(folder)
+    read_config(folder)
+    if not (folder / WEIGHTS_NAME).is_file():
+        raise MissingFileError(f"{folder} has no {WEIGHTS_NAME}: nothing to publish")
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    info = api.upload_folder(
+        repo_id=repo_id, folder_path=str(folder), revision=revision,
+        commit_message=commit_message or f"Upload {folder.name} with ltzoo",
+    )
+    if tag:
+        api.create_tag(repo_id, tag=tag, revision=info.oid)
+    return info.oid

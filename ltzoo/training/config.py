@@ -41,6 +41,10 @@ RUN_DEFAULTS: dict[str, Any] = {
     "threads": None,
     "eval_batch_size": 500,
     "eval_every": 1,
+    # the class prior the final model's outputs reflect: "train" (plain training), or "balanced"
+    # (re-balanced classifier, balanced softmax, logit adjustment); used for calibration and
+    # the test-time prior shift
+    "output_prior": "train",
     "stages": [],
 }
 

@@ -19,15 +19,16 @@ import yaml
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..calibration import fit_temperature
+from ..calibration import fit_temperature, prior_log_ratio
 from ..data.samplers import create_sampler
 from ..data.tensor_pipeline import TensorBatches
 from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import save_pretrained
 from ..losses import create_loss, drw_weights
-from ..metrics import LTMetricAccumulator
+from ..metrics import LTMetricAccumulator, lt_report
 from ..models import create_model
 from .checkpoint import atomic_torch_save, load_training_state
+from .config import resolve_config
 from .data_setup import DataBundle, create_data
 from .distributed import DistInfo, barrier, cleanup, init_distributed
 from .schedules import create_schedule
@@ -37,7 +38,7 @@ STATE_NAME = "train_state.pt"
 METRICS_NAME = "metrics.jsonl"
 MODEL_FOLDER = "model"
 # options that may differ between the original run and its resumption
-RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile")
+RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile", "output_prior")
 SUMMARY_KEYS = ("top1", "accuracy", "top5", "many", "medium", "few", "nll", "ece", "brier")
 
 
@@ -134,7 +135,8 @@ class Trainer:
 
     def _load_state(self) -> dict[str, Any]:
         state = load_training_state(self._state_path())
-        saved = {k: v for k, v in state["config"].items() if k not in RESUME_FREE_KEYS}
+        # re-resolve: options added to ltzoo after the run started take their defaults
+        saved = {k: v for k, v in resolve_config(state["config"]).items() if k not in RESUME_FREE_KEYS}
         current = {k: v for k, v in self.config.items() if k not in RESUME_FREE_KEYS}
         if saved != current:
             differing = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
@@ -280,11 +282,8 @@ class Trainer:
         self.model.train(was_training)
         return acc.logits_and_targets()
 
-    def _report(self, images: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> dict[str, Any]:
-        from ..metrics import lt_report
-
-        logits, labels = self._predict(images, targets)
-        return lt_report(logits / temperature, labels, self.data.class_counts)
+    def _report(self, images: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
+        return lt_report(*self._predict(images, targets), self.data.class_counts)
 
     # ----------------------------------------------------------------- main
     def fit(self) -> dict[str, Any]:
@@ -331,15 +330,20 @@ class Trainer:
         return result
 
     def _finish(self) -> dict[str, Any]:
+        """Calibrates on the validation split, evaluates on the test split, writes ``model/``."""
+        counts = self.data.class_counts
+        output_prior = self.config["output_prior"]
+        # the validation and test splits are balanced: calibrate and report under that prior
+        to_balanced = prior_log_ratio(output_prior, "balanced", counts).float()
         val_logits, val_targets = self._predict(self.data.val_images, self.data.val_targets)
-        calibration = fit_temperature(val_logits, val_targets)
-        calibration["fitted_on"] = "validation split (held out from training, never the test split)"
+        calibration = fit_temperature(val_logits, val_targets, bias=to_balanced)
         temperature = calibration["temperature"]
-        test_last = self._report(self.data.test_images, self.data.test_targets)
-        test_last_calibrated = self._report(self.data.test_images, self.data.test_targets, temperature)
+        test_logits, test_targets = self._predict(self.data.test_images, self.data.test_targets)
+        test_raw = lt_report(test_logits, test_targets, counts)
+        test_calibrated = lt_report(test_logits / temperature + to_balanced, test_targets, counts)
         report: dict[str, Any] = {
-            "test_last": test_last,
-            "test_last_calibrated": _summary(test_last_calibrated),
+            "test_last": test_raw,
+            "test_last_calibrated_balanced": _summary(test_calibrated),
             "calibration": calibration,
             "best_val": self.best,
         }
@@ -347,24 +351,31 @@ class Trainer:
         if best_path.is_file():
             last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
             self.model.load_state_dict(load_file(best_path, device=str(self.device)))
-            report["test_best_val_epoch"] = _summary(self._report(self.data.test_images, self.data.test_targets))
+            report["test_best_val_epoch"] = _summary(lt_report(*self._predict(self.data.test_images, self.data.test_targets), counts))
             self.model.load_state_dict(last_state)
         metrics = {
-            **_summary(test_last),
-            "ece_calibrated": test_last_calibrated["ece"],
-            "nll_calibrated": test_last_calibrated["nll"],
-            "per_class_accuracy": test_last["per_class_accuracy"],
+            **_summary(test_raw),
+            "ece_calibrated": test_calibrated["ece"],
+            "nll_calibrated": test_calibrated["nll"],
+            "per_class_accuracy": test_raw["per_class_accuracy"],
             "evaluated_on": "test split, last epoch",
         }
         folder = save_pretrained(
             self.model, self.output_dir / MODEL_FOLDER,
-            label_names=list(self.data.class_names), class_counts=self.data.class_counts.tolist(),
+            label_names=list(self.data.class_names), class_counts=counts.tolist(),
             method=self.config["method"], head=self.config["head"],
-            calibration={"temperature": temperature, "prior": "train", **{k: v for k, v in calibration.items() if k != "temperature"}},
+            calibration={
+                "temperature": temperature,
+                "output_prior": output_prior,
+                "default_target_prior": "balanced",
+                "fitted_on": "validation split (held out from training, balanced; never the test split)",
+                **{k: v for k, v in calibration.items() if k != "temperature"},
+            },
             metrics=metrics, recipe=self.config,
         )
         (folder / "report.json").write_text(json.dumps(report, indent=2))
-        self.log("test (last epoch): " + _format_record(_summary(test_last)) + f"; temperature {temperature:.3f}")
+        self.log("test (last epoch): " + _format_record(_summary(test_raw))
+                 + f"; temperature {temperature:.4g}, calibrated ECE {test_calibrated['ece']:.4f}")
         return report
 
 

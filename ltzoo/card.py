@@ -1,0 +1,101 @@
+"""The model card (``README.md``) of a checkpoint folder, made with ``huggingface_hub.ModelCard``:
+YAML metadata with a model-index (top-1 all / many / medium / few and ECE), how to load the
+model with ltzoo and with timm, the recipe command and the citation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DATASET_IDS = {"cifar10_lt": "cifar10", "cifar100_lt": "cifar100", "synthetic_lt": "synthetic"}
+METRIC_ROWS = (
+    ("top1", "accuracy", "Top-1 (All, mean per-class)"),
+    ("many", "accuracy", "Top-1 many-shot (>100 images)"),
+    ("medium", "accuracy", "Top-1 medium-shot (20-100)"),
+    ("few", "accuracy", "Top-1 few-shot (<20)"),
+    ("ece_calibrated", "ece", "ECE, calibrated (15 bins)"),
+)
+
+
+def model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
+    """Renders the card for a checkpoint ``config`` (the parsed ``config.json``)."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    block = config.get("ltzoo", {})
+    recipe = block.get("recipe", {})
+    metrics = block.get("metrics", {})
+    name = recipe.get("name") or config["architecture"]
+    dataset = recipe.get("dataset", "")
+    dataset_id = DATASET_IDS.get(dataset, dataset or "unknown")
+    eval_results = [
+        EvalResult(task_type="image-classification", dataset_type=dataset_id, dataset_name=_dataset_title(recipe),
+                   dataset_split="test", metric_type=metric_type, metric_name=label,
+                   metric_value=round(100 * float(metrics[key]), 2))
+        for key, metric_type, label in METRIC_ROWS
+        if metrics.get(key) is not None
+    ]
+    data = ModelCardData(
+        library_name="timm", license="apache-2.0", model_name=name, pipeline_tag="image-classification",
+        tags=["image-classification", "timm", "ltzoo", "long-tailed", block.get("method") or "unknown"],
+        datasets=[dataset_id], eval_results=eval_results or None,
+    )
+    calibration = block.get("calibration", {})
+    load_name = f"hf-hub:{repo_id}" if repo_id else "PATH/TO/FOLDER"
+    timm_name = f"hf-hub:{repo_id}" if repo_id else "local-dir:PATH/TO/FOLDER"
+    rows = "\n".join(
+        f"| {label} | {100 * float(metrics[key]):.2f} |" for key, _, label in METRIC_ROWS if metrics.get(key) is not None
+    )
+    needs_ltzoo = config["architecture"].endswith("_cifar") or block.get("head") != "linear"
+    timm_note = ("`import ltzoo` first: it registers this architecture / head with timm."
+                 if needs_ltzoo else "Plain timm loads this checkpoint; no ltzoo needed.")
+    body = f"""
+# {name}
+
+{config['architecture']} trained with **{block.get('method') or 'unknown method'}** on {_dataset_title(recipe)},
+packaged by ltzoo in timm's format.
+
+## Results (test split, last epoch)
+
+| metric | value |
+| --- | --- |
+{rows or '| (no metrics recorded) | |'}
+
+Calibration: temperature {calibration.get('temperature', 1.0):.4g}, fitted on
+{calibration.get('fitted_on', 'a held-out split')}. The model's outputs reflect the
+**{calibration.get('output_prior', 'train')}** class prior; ltzoo predicts under a balanced prior by default.
+
+## How to use
+
+```python
+import ltzoo
+predictor = ltzoo.load("{load_name}")
+predictor.predict("image.jpg", topk=5)          # calibrated, balanced prior
+predictor.predict_proba("image.jpg", target_prior="train")
+```
+
+With timm ({timm_note}):
+
+```python
+import ltzoo, timm
+model = timm.create_model("{timm_name}", pretrained=True).eval()
+```
+
+## Training
+
+```bash
+python -m train {recipe.get('name', name)} --data-dir DATA
+```
+
+Class counts of the training set: {block.get('class_counts')}.
+
+## Citation
+
+{recipe.get('citation') or 'See the recipe.'}
+"""
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+def _dataset_title(recipe: dict[str, Any]) -> str:
+    dataset = recipe.get("dataset", "")
+    if dataset in ("cifar10_lt", "cifar100_lt"):
+        return f"{'CIFAR-10' if dataset == 'cifar10_lt' else 'CIFAR-100'}-LT (imbalance ratio {recipe.get('imbalance_ratio', 100):g})"
+    return dataset or "unknown data"

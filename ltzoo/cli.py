@@ -1,0 +1,158 @@
+"""``ltzoo``: list the zoo, classify images, evaluate a checkpoint, publish a folder.
+
+    ltzoo list [--available] [--json]
+    ltzoo predict IMAGE... [--model NAME] [--topk K] [--prior balanced|train] [--json]
+    ltzoo eval MODEL --dataset cifar10_lt --data-dir DIR [--split test] [--output-dir DIR]
+    ltzoo eval MODEL --list-file LIST --image-root DIR [--output-dir DIR]
+    ltzoo push FOLDER REPO_ID [--tag T] [--revision R] [--private]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidArgumentError, LtzooError
+
+DEFAULT_MODEL = "gcl-resnet32-cifar10lt"
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .zoo import list_models
+
+    rows = list_models(available_only=args.available)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'name':<40}{'dataset':<26}{'status':<12}top-1")
+    for row in rows:
+        status = "embedded" if row["embedded"] else ("published" if row["published"] else "recipe only")
+        top1 = row["metrics"].get("top1")
+        print(f"{row['name']:<40}{row['dataset']:<26}{status:<12}{'' if top1 is None else f'{100 * top1:.1f}'}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .loader import load
+
+    predictor = load(args.model, device=args.device, backend=args.backend)
+    results = predictor.predict(args.images, topk=args.topk, target_prior=args.prior)
+    if args.json:
+        print(json.dumps([{"image": str(img), "predictions": r} for img, r in zip(args.images, results)], indent=2))
+        return 0
+    for image, preds in zip(args.images, results):
+        print(image)
+        for p in preds:
+            print(f"  {p['score']:7.2%}  {p['label']} ({p['index']})")
+    return 0
+
+
+def _eval_inputs(args: argparse.Namespace) -> tuple[list[Any], list[int], str]:
+    if args.list_file:
+        from .data.file_datasets import ListDataset
+
+        ds = ListDataset(args.image_root or ".", args.list_file)
+        return [Path(ds.root) / path for path, _ in ds.samples], ds.targets, f"{args.list_file}"
+    from .training.data_setup import create_data
+
+    data = create_data({"dataset": args.dataset, "data_dir": args.data_dir, "imbalance_ratio": 100.0,
+                        "imbalance_profile": "exp", "dataset_seed": 0, "val_per_class": 100})
+    if args.split == "test":
+        return list(data.test_images), data.test_targets.tolist(), f"{args.dataset} test"
+    return list(data.val_images), data.val_targets.tolist(), f"{args.dataset} validation"
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import torch
+
+    from .loader import load
+    from .metrics import lt_report
+    from .plots import per_class_accuracy_plot, reliability_diagram
+
+    predictor = load(args.model, device=args.device)
+    counts = predictor.class_counts or [1] * predictor.num_classes
+    inputs, targets, source = _eval_inputs(args)
+    if targets and max(targets) >= predictor.num_classes:
+        raise InvalidArgumentError(
+            f"{source} has labels up to {max(targets)} but {args.model} predicts {predictor.num_classes} classes"
+        )
+    logits = predictor.logits(inputs)
+    labels = torch.as_tensor(targets)
+    raw = lt_report(logits, labels, counts)
+    calibrated_logits = logits / predictor.temperature + predictor._prior_bias(args.prior)
+    calibrated = lt_report(calibrated_logits, labels, counts)
+    print(f"{args.model} on {source} ({len(targets)} images), prior {args.prior}, T = {predictor.temperature:.4g}")
+    print(f"{'':<12}{'top-1':>8}{'many':>8}{'medium':>8}{'few':>8}{'ECE':>8}{'NLL':>8}")
+    for name, rep in (("raw", raw), ("calibrated", calibrated)):
+        cells = [rep[k] for k in ("top1", "many", "medium", "few")]
+        text = "".join(f"{'-' if v is None else f'{100 * v:.2f}':>8}" for v in cells)
+        print(f"{name:<12}{text}{100 * rep['ece']:>8.2f}{rep['nll']:>8.3f}")
+    if args.output_dir:
+        out = Path(args.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(json.dumps({"raw": raw, "calibrated": calibrated, "source": source}, indent=2))
+        reliability_diagram(calibrated_logits.softmax(1), labels, out / "reliability.png", "calibrated")
+        per_class_accuracy_plot(calibrated["per_class_accuracy"], counts, out / "per_class_accuracy.png", args.model)
+        print(f"wrote {out / 'report.json'}, reliability.png, per_class_accuracy.png")
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from .hub import push
+
+    sha = push(args.folder, args.repo_id, revision=args.revision, tag=args.tag, private=args.private)
+    print(f"pushed {args.folder} to {args.repo_id} at {sha}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ltzoo", description="Long-tailed classification model zoo.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="list the zoo's models")
+    p.add_argument("--available", action="store_true", help="only embedded or published models")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("predict", help="classify images")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="zoo name, folder or hf-hub:org/repo")
+    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--prior", default="balanced", choices=("balanced", "train"))
+    p.add_argument("--backend", default="torch", choices=("torch", "onnx"))
+    p.add_argument("--device", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_predict)
+    p = sub.add_parser("eval", help="long-tailed report of a checkpoint on a dataset")
+    p.add_argument("model")
+    p.add_argument("--dataset", default="cifar10_lt")
+    p.add_argument("--data-dir", default="data")
+    p.add_argument("--split", default="test", choices=("test", "val"))
+    p.add_argument("--list-file", help="a split list instead of --dataset")
+    p.add_argument("--image-root", help="folder the list's paths are relative to")
+    p.add_argument("--prior", default="balanced", choices=("balanced", "train"))
+    p.add_argument("--output-dir", help="write report.json and the plots here")
+    p.add_argument("--device", default=None)
+    p.set_defaults(func=_cmd_eval)
+    p = sub.add_parser("push", help="publish a checkpoint folder to the Hugging Face Hub")
+    p.add_argument("folder")
+    p.add_argument("repo_id")
+    p.add_argument("--tag")
+    p.add_argument("--revision")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(func=_cmd_push)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (LtzooError, FileNotFoundError) as exc:
+        print(f"ltzoo: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

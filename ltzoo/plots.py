@@ -1,0 +1,71 @@
+"""Plots a person looks at rather than reads: the reliability diagram and per-class accuracy
+against training frequency with the many / medium / few bands (matplotlib, PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .data.class_counts import FEW_SHOT_MAX, MANY_SHOT_MIN
+from .metrics import ECE_BINS, expected_calibration_error, reliability_bins
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ImportError("plots need matplotlib: pip install 'ltzoo[plots]'") from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def reliability_diagram(probs: torch.Tensor, targets: torch.Tensor, path: str | Path, title: str = "") -> Path:
+    """Accuracy against confidence in 15 equal-width bins, with the gap to the diagonal and ECE."""
+    plt = _pyplot()
+    bins = reliability_bins(probs, targets, ECE_BINS)
+    ece = expected_calibration_error(probs, targets, ECE_BINS)
+    centers = (bins["edges"][:-1] + bins["edges"][1:]) / 2
+    width = 1.0 / ECE_BINS
+    filled = bins["count"] > 0
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=120)
+    ax.bar(centers[filled], bins["accuracy"][filled], width=width, edgecolor="black", color="#4C72B0", label="accuracy")
+    gap = bins["confidence"][filled] - bins["accuracy"][filled]
+    ax.bar(centers[filled], gap, bottom=bins["accuracy"][filled], width=width, color="#DD8452", alpha=0.6,
+           edgecolor="#DD8452", label="gap to confidence")
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
+           title=f"{title} ECE = {100 * ece:.2f}%".strip())
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def per_class_accuracy_plot(
+    per_class_accuracy: list[float | None], class_counts: Any, path: str | Path, title: str = ""
+) -> Path:
+    """Per-class accuracy against training images (log scale), shading the shot groups."""
+    plt = _pyplot()
+    counts = np.asarray(class_counts, dtype=np.float64)
+    acc = np.array([np.nan if a is None else a for a in per_class_accuracy], dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    low, high = counts.min() * 0.8, counts.max() * 1.25
+    for lo, hi, name, color in ((low, FEW_SHOT_MAX, "few", "#C44E52"), (FEW_SHOT_MAX, MANY_SHOT_MIN, "medium", "#DD8452"),
+                                (MANY_SHOT_MIN, high, "many", "#55A868")):
+        if hi > low and lo < high:
+            ax.axvspan(max(lo, low), min(hi, high), color=color, alpha=0.12, label=name)
+    ax.scatter(counts, acc, s=14, color="#4C72B0", zorder=3)
+    ax.set_xscale("log")
+    ax.set(xlim=(low, high), ylim=(-0.02, 1.02), xlabel="training images of the class (log scale)",
+           ylabel="test accuracy of the class", title=title or "per-class accuracy")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,160 @@
+"""Predictor: preprocessing from the checkpoint's pretrained_cfg + model + calibrated
+probabilities, on CPU or GPU."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from .calibration import prior_log_ratio
+from .data.file_datasets import load_image, to_rgb
+from .errors import InvalidArgumentError
+
+ImageInput = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
+
+
+def to_pil(image: ImageInput) -> Image.Image:
+    """Any supported input as an RGB PIL image.
+
+    Paths are opened; PIL images of any mode (grayscale, palette, RGBA, 16-bit) are converted;
+    numpy arrays and torch tensors are images, HWC or CHW, uint8 / uint16 or float in [0, 1].
+    """
+    if isinstance(image, (str, Path)):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return to_rgb(image)
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    if isinstance(image, np.ndarray):
+        return to_rgb(Image.fromarray(_array_to_uint8_hwc(image)))
+    raise InvalidArgumentError(
+        f"inputs must be paths, PIL images, numpy arrays or torch tensors, got {type(image).__name__}"
+    )
+
+
+def _array_to_uint8_hwc(arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
+        arr = np.transpose(arr, (1, 2, 0))
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
+        raise InvalidArgumentError(f"an image array must be HxW, HxWxC or CxHxW with C in 1/3/4, got {arr.shape}")
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    if arr.dtype == np.uint16:
+        return (arr.astype(np.float64) / 65535.0 * 255.0 + 0.5).astype(np.uint8)
+    if arr.dtype.kind == "f":
+        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
+            raise InvalidArgumentError("float image arrays must hold values in [0, 1] (not normalised tensors)")
+        return (np.clip(arr, 0, 1) * 255.0 + 0.5).astype(np.uint8)
+    raise InvalidArgumentError(f"image arrays must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
+
+
+class Predictor:
+    """Calibrated predictions of a classifier loaded from a checkpoint folder.
+
+    Probabilities are ``softmax(z / T + log(pi_target) - log(pi_output))``: ``T`` the fitted
+    temperature, ``pi_output`` the prior the model's outputs reflect and ``pi_target`` the
+    test-time prior (``"balanced"`` by default, ``"train"``, or C numbers).
+
+    Example:
+        >>> predictor = ltzoo.load("gcl-resnet32-cifar10lt")  # doctest: +SKIP
+        >>> predictor.predict("cat.png", topk=3)  # doctest: +SKIP
+        [[{'label': 'cat', 'index': 3, 'score': 0.91}, ...]]
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: dict[str, Any],
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        target_prior: Any = "balanced",
+        batch_size: int = 32,
+    ):
+        from timm.data import create_transform, resolve_data_config
+
+        self.device = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.dtype = dtype
+        self.model = model.eval().to(self.device)
+        if dtype is not None:
+            self.model = self.model.to(dtype)
+        self.config = config
+        num_classes = config["num_classes"]
+        self.label_names = list(config.get("label_names") or [str(i) for i in range(num_classes)])
+        block = config.get("ltzoo", {})
+        self.class_counts = block.get("class_counts")
+        calibration = block.get("calibration", {})
+        self.temperature = float(calibration.get("temperature", 1.0))
+        self.output_prior = calibration.get("output_prior", "train")
+        self.target_prior = target_prior
+        self.batch_size = batch_size
+        self.data_config = resolve_data_config(pretrained_cfg=config.get("pretrained_cfg", {}), model=model)
+        self.transform = create_transform(**self.data_config, is_training=False)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names)
+
+    def _prior_bias(self, target_prior: Any) -> torch.Tensor:
+        target = self.target_prior if target_prior is None else target_prior
+        if self.class_counts is None:
+            if not (isinstance(target, str) and target == self.output_prior):
+                raise InvalidArgumentError("this checkpoint records no class_counts, so no prior shift is possible")
+            return torch.zeros(self.num_classes)
+        return prior_log_ratio(self.output_prior, target, self.class_counts).float()
+
+    def preprocess(self, inputs: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
+        """The model's input batch ``[N, 3, H, W]`` (float32, CPU) for one or many images."""
+        items = _as_list(inputs)
+        return torch.stack([self.transform(to_pil(item)) for item in items])
+
+    @torch.inference_mode()
+    def logits(self, inputs: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
+        """Raw model outputs ``[N, C]`` (float32, CPU), batched by ``batch_size``."""
+        items = _as_list(inputs)
+        out = []
+        for start in range(0, len(items), self.batch_size):
+            batch = self.preprocess(items[start : start + self.batch_size]).to(self.device)
+            if self.dtype is not None:
+                batch = batch.to(self.dtype)
+            out.append(self.model(batch).float().cpu())
+        return torch.cat(out)
+
+    def predict_proba(self, inputs: ImageInput | Sequence[ImageInput], target_prior: Any = None) -> np.ndarray:
+        """Calibrated class probabilities ``[N, C]`` under ``target_prior``."""
+        logits = self.logits(inputs)
+        return (logits / self.temperature + self._prior_bias(target_prior)).softmax(1).numpy()
+
+    def predict(
+        self, inputs: ImageInput | Sequence[ImageInput], topk: int = 5, target_prior: Any = None
+    ) -> list[list[dict[str, Any]]]:
+        """Per image, the ``topk`` classes as ``{"label", "index", "score"}``, best first."""
+        if topk < 1:
+            raise InvalidArgumentError(f"topk must be >= 1, got {topk}")
+        probs = self.predict_proba(inputs, target_prior)
+        k = min(topk, probs.shape[1])
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        return [
+            [{"label": self.label_names[i], "index": int(i), "score": float(row[i])} for i in idx]
+            for row, idx in zip(probs, order)
+        ]
+
+
+def _as_list(inputs: Any) -> list[Any]:
+    if isinstance(inputs, (str, Path, Image.Image)):
+        return [inputs]
+    if isinstance(inputs, (np.ndarray, torch.Tensor)) and inputs.ndim in (2, 3):
+        return [inputs]
+    if isinstance(inputs, (np.ndarray, torch.Tensor)) and inputs.ndim == 4:
+        return list(inputs)
+    items = list(inputs)
+    if not items:
+        raise InvalidArgumentError("inputs is empty: pass at least one image")
+    return items

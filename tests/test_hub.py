@@ -1,0 +1,133 @@
+"""The checkpoint folder: save -> ltzoo.load / timm round trips, the card, safe loading."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import timm
+import torch
+from huggingface_hub import ModelCard
+from safetensors.torch import save_file
+
+import ltzoo
+from ltzoo.errors import ChecksumMismatchError, MissingFileError, UnsafeCheckpointError
+from ltzoo.hub import load_model, read_config, save_pretrained, sha256_of
+
+COUNTS = [50, 30, 20, 10, 5]
+NAMES = ["apple", "bee", "cat", "dog", "eel"]
+
+
+def make_folder(path: Path, architecture: str = "resnet20_cifar", head: str = "linear", **kwargs) -> Path:
+    torch.manual_seed(0)
+    model = ltzoo.create_model(architecture, num_classes=5, head=head)
+    return save_pretrained(
+        model, path, label_names=NAMES, class_counts=COUNTS, method="ce", head=head,
+        calibration={"temperature": 1.7, "output_prior": "train"},
+        metrics={"top1": 0.5, "many": 0.9, "medium": 0.4, "few": 0.1, "ece_calibrated": 0.03},
+        recipe={"name": "test-recipe", "dataset": "cifar10_lt", "imbalance_ratio": 100}, **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_folder(tmp_path_factory.mktemp("ckpt") / "model")
+
+
+def test_folder_layout_and_clean_config(folder: Path):
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    config = read_config(folder)
+    assert config["architecture"] == "resnet20_cifar" and config["label_names"] == NAMES
+    assert config["ltzoo"]["class_counts"] == COUNTS and config["ltzoo"]["calibration"]["temperature"] == 1.7
+    assert not {"license", "paper_ids", "hf_hub_id", "url", "test_input_size"} & set(config["pretrained_cfg"])
+
+
+def test_timm_resnet50_config_does_not_leak_tag_metadata(tmp_path: Path):
+    model = timm.create_model("resnet50", num_classes=5)
+    save_pretrained(model, tmp_path, label_names=NAMES, class_counts=COUNTS)
+    cfg = read_config(tmp_path)["pretrained_cfg"]
+    assert "license" not in cfg and "paper_ids" not in cfg and "test_input_size" not in cfg and "hf_hub_id" not in cfg
+    assert cfg["input_size"] == [3, 224, 224] and cfg["interpolation"] == "bicubic"
+
+
+def test_card_parses_back_with_metrics(folder: Path):
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.library_name == "timm" and "ltzoo" in card.data.tags
+    values = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    assert values["Top-1 (All, mean per-class)"] == 50.0 and values["Top-1 few-shot (<20)"] == 10.0
+    assert values["ECE, calibrated (15 bins)"] == 3.0
+    assert "python -m train test-recipe" in card.text
+
+
+@pytest.mark.parametrize("head", ["linear", "cosine"])
+def test_save_then_ltzoo_load_and_timm_give_identical_logits(tmp_path: Path, head: str):
+    path = make_folder(tmp_path / head, head=head)
+    torch.manual_seed(0)
+    original = ltzoo.create_model("resnet20_cifar", num_classes=5, head=head).eval()
+    x = torch.randn(4, 3, 32, 32)
+    predictor = ltzoo.load(path, device="cpu")
+    via_timm = timm.create_model(f"local-dir:{path}", pretrained=True).eval()
+    with torch.inference_mode():
+        expected = original(x)
+        torch.testing.assert_close(predictor.model(x), expected, rtol=0, atol=0)
+        torch.testing.assert_close(via_timm(x), expected, rtol=0, atol=0)
+
+
+def test_plain_timm_loads_a_linear_head_checkpoint_without_ltzoo(tmp_path: Path):
+    model = timm.create_model("resnet18", num_classes=5).eval()
+    save_pretrained(model, tmp_path, label_names=NAMES, class_counts=COUNTS)
+    x = torch.randn(1, 3, 64, 64)
+    torch.save(x, tmp_path / "x.pt")
+    with torch.inference_mode():
+        expected = model(x).numpy()
+    code = (
+        "import sys, timm, torch, numpy as np\n"
+        f"m = timm.create_model('local-dir:{tmp_path}', pretrained=True).eval()\n"
+        "assert 'ltzoo' not in sys.modules\n"
+        f"x = torch.load('{tmp_path / 'x.pt'}', weights_only=True)\n"
+        f"np.save('{tmp_path / 'out.npy'}', m(x).detach().numpy())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+def test_sha256_pin_is_verified(folder: Path):
+    good = sha256_of(folder / "model.safetensors")
+    load_model(folder, sha256=good)
+    with pytest.raises(ChecksumMismatchError, match="sha256"):
+        load_model(folder, sha256="0" * 64)
+
+
+def test_pickle_only_checkpoint_is_refused(tmp_path: Path, folder: Path):
+    (tmp_path / "config.json").write_text((folder / "config.json").read_text())
+    torch.save({"fc.weight": torch.zeros(1)}, tmp_path / "pytorch_model.bin")
+    with pytest.raises(UnsafeCheckpointError, match="unpickle"):
+        ltzoo.load(tmp_path)
+
+
+def test_missing_weights_and_config(tmp_path: Path, folder: Path):
+    with pytest.raises(MissingFileError, match="config.json"):
+        load_model(tmp_path)
+    (tmp_path / "config.json").write_text((folder / "config.json").read_text())
+    with pytest.raises(MissingFileError, match="model.safetensors"):
+        load_model(tmp_path)
+    save_file({"junk": torch.zeros(1)}, str(tmp_path / "model.safetensors"))
+    with pytest.raises(RuntimeError, match="Missing key"):
+        load_model(tmp_path)
+
+
+def test_save_rejects_mismatched_labels(tmp_path: Path):
+    model = ltzoo.create_model("resnet20_cifar", num_classes=5)
+    with pytest.raises(ValueError, match="label_names"):
+        save_pretrained(model, tmp_path, label_names=NAMES[:3], class_counts=COUNTS)
+
+
+def test_save_is_staged_then_moved(tmp_path: Path):
+    make_folder(tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
+    json.loads((tmp_path / "config.json").read_text())
