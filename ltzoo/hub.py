@@ -95,6 +95,7 @@ def save_pretrained(
         config_path.write_text(json.dumps(config, indent=2))
         (staging / CARD_NAME).write_text(model_card(config), encoding="utf-8")
         for name in (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME):
+            os.chmod(staging / name, 0o644)  # readable like any saved file (the staging dir is private)
             os.replace(staging / name, folder / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -61,7 +61,6 @@ def expected_calibration_error(probs: torch.Tensor, targets: torch.Tensor, n_bin
     correct = (predicted == targets).double()
     edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64, device=probs.device)
     bin_index = torch.bucketize(confidence, edges[1:-1], right=False)
-    count = torch.bincount(bin_index, minlength=n_bins).double()
     conf_sum = torch.bincount(bin_index, weights=confidence, minlength=n_bins)
     acc_sum = torch.bincount(bin_index, weights=correct, minlength=n_bins)
     return ((conf_sum - acc_sum).abs().sum() / max(len(targets), 1)).item()

@@ -13,47 +13,10 @@ from PIL import Image
 from torch import nn
 
 from .calibration import prior_log_ratio
-from .data.file_datasets import load_image, to_rgb
 from .errors import InvalidArgumentError
+from .images import as_image_list, to_pil
 
 ImageInput = Union[str, Path, Image.Image, np.ndarray, torch.Tensor]
-
-
-def to_pil(image: ImageInput) -> Image.Image:
-    """Any supported input as an RGB PIL image.
-
-    Paths are opened; PIL images of any mode (grayscale, palette, RGBA, 16-bit) are converted;
-    numpy arrays and torch tensors are images, HWC or CHW, uint8 / uint16 or float in [0, 1].
-    """
-    if isinstance(image, (str, Path)):
-        return load_image(image)
-    if isinstance(image, Image.Image):
-        return to_rgb(image)
-    if isinstance(image, torch.Tensor):
-        image = image.detach().cpu().numpy()
-    if isinstance(image, np.ndarray):
-        return to_rgb(Image.fromarray(_array_to_uint8_hwc(image)))
-    raise InvalidArgumentError(
-        f"inputs must be paths, PIL images, numpy arrays or torch tensors, got {type(image).__name__}"
-    )
-
-
-def _array_to_uint8_hwc(arr: np.ndarray) -> np.ndarray:
-    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
-        arr = np.transpose(arr, (1, 2, 0))
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
-        raise InvalidArgumentError(f"an image array must be HxW, HxWxC or CxHxW with C in 1/3/4, got {arr.shape}")
-    if arr.dtype == np.uint8:
-        return np.ascontiguousarray(arr)
-    if arr.dtype == np.uint16:
-        return (arr.astype(np.float64) / 65535.0 * 255.0 + 0.5).astype(np.uint8)
-    if arr.dtype.kind == "f":
-        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
-            raise InvalidArgumentError("float image arrays must hold values in [0, 1] (not normalised tensors)")
-        return (np.clip(arr, 0, 1) * 255.0 + 0.5).astype(np.uint8)
-    raise InvalidArgumentError(f"image arrays must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
 
 
 class Predictor:
@@ -112,13 +75,13 @@ class Predictor:
 
     def preprocess(self, inputs: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
         """The model's input batch ``[N, 3, H, W]`` (float32, CPU) for one or many images."""
-        items = _as_list(inputs)
+        items = as_image_list(inputs)
         return torch.stack([self.transform(to_pil(item)) for item in items])
 
     @torch.inference_mode()
     def logits(self, inputs: ImageInput | Sequence[ImageInput]) -> torch.Tensor:
         """Raw model outputs ``[N, C]`` (float32, CPU), batched by ``batch_size``."""
-        items = _as_list(inputs)
+        items = as_image_list(inputs)
         out = []
         for start in range(0, len(items), self.batch_size):
             batch = self.preprocess(items[start : start + self.batch_size]).to(self.device)
@@ -145,16 +108,3 @@ class Predictor:
             [{"label": self.label_names[i], "index": int(i), "score": float(row[i])} for i in idx]
             for row, idx in zip(probs, order)
         ]
-
-
-def _as_list(inputs: Any) -> list[Any]:
-    if isinstance(inputs, (str, Path, Image.Image)):
-        return [inputs]
-    if isinstance(inputs, (np.ndarray, torch.Tensor)) and inputs.ndim in (2, 3):
-        return [inputs]
-    if isinstance(inputs, (np.ndarray, torch.Tensor)) and inputs.ndim == 4:
-        return list(inputs)
-    items = list(inputs)
-    if not items:
-        raise InvalidArgumentError("inputs is empty: pass at least one image")
-    return items

@@ -1,8 +1,8 @@
 """Long-tailed datasets, samplers, class-count utilities and the in-memory image pipeline."""
 
 from .cifar import CIFAR10LT, CIFAR100LT
-from .file_datasets import CSVDataset, FileImageDataset, FolderDataset, ListDataset, load_image, to_rgb
 from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets, shot_groups
+from .file_datasets import CSVDataset, FileImageDataset, FolderDataset, ListDataset
 from .samplers import (
     ClassAwareSampler,
     ClassBalancedSampler,
@@ -24,8 +24,6 @@ __all__ = [
     "FileImageDataset",
     "FolderDataset",
     "ListDataset",
-    "load_image",
-    "to_rgb",
     "CIFAR10LT",
     "ClassAwareSampler",
     "ClassBalancedSampler",

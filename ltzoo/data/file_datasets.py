@@ -13,40 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..errors import CorruptFileError, InvalidArgumentError, MissingFileError
+from ..images import load_image
 from .class_counts import counts_from_targets
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
-
-
-def load_image(path: str | Path) -> Image.Image:
-    """Opens an image file as RGB; raises MissingFileError / CorruptFileError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"image file {path} does not exist")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return to_rgb(img)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise CorruptFileError(f"image file {path} cannot be decoded: {exc}") from exc
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """RGB view of any PIL image: grayscale, palette, RGBA (alpha dropped on black) and
-    16-bit integer images (scaled to 8 bits)."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") else max(float(arr.max()), 1.0)
-        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
-    if img.mode == "RGBA" or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (0, 0, 0))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return img.convert("RGB") if img.mode != "RGB" else img
 
 
 class FileImageDataset:

@@ -25,7 +25,7 @@ from torch import nn
 
 from .._validation import check_positive
 from ..errors import InvalidArgumentError
-from ._common import upcast, check_logits_target, counts_tensor
+from ._common import check_logits_target, counts_tensor, upcast
 from ._registry import register_loss
 from .contrastive import SupConLoss
 

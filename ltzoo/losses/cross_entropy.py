@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_positive
-from ._common import upcast, ClassWeightMixin, check_logits_target, focal_modulated_mean, optional_weight
+from ._common import ClassWeightMixin, check_logits_target, focal_modulated_mean, optional_weight, upcast
 from ._registry import register_loss
 
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import as_class_counts, check_positive, check_range
-from ._common import upcast, ClassWeightMixin, check_logits_target, counts_tensor, optional_weight
+from ._common import ClassWeightMixin, check_logits_target, counts_tensor, optional_weight, upcast
 from ._registry import register_loss
 
 

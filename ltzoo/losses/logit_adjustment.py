@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
-from ._common import upcast, check_logits_target, counts_tensor
+from ._common import check_logits_target, counts_tensor, upcast
 from ._registry import register_loss
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import timm
 from torch import nn
 
-from .heads import create_head, list_heads
 from ..errors import InvalidArgumentError, UnknownNameError
+from .heads import create_head, list_heads
 
 
 def _set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:

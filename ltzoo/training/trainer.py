@@ -30,7 +30,7 @@ from ..models import create_model
 from .checkpoint import atomic_torch_save, load_training_state
 from .config import resolve_config
 from .data_setup import DataBundle, create_data
-from .distributed import DistInfo, barrier, cleanup, init_distributed
+from .distributed import barrier, cleanup, init_distributed
 from .schedules import create_schedule
 from .tasks import create_task
 

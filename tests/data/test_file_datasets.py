@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ltzoo.data import CSVDataset, FolderDataset, ListDataset, load_image
+from ltzoo.data import CSVDataset, FolderDataset, ListDataset
 from ltzoo.errors import CorruptFileError, InvalidArgumentError, MissingFileError
+from ltzoo.images import load_image
 
 
 def _write_images(root: Path, names: list[str]) -> None:

@@ -1,0 +1,1 @@
+"""The ltzoo ONNX exporter (run from a checkout: ``python -m export MODEL``)."""

@@ -1,0 +1,258 @@
+"""ONNX export with calibration inside the graph, verification against torch, int8 quantization.
+
+The exported graph computes ``z / T + log(pi_target) - log(pi_output)`` (the checkpoint's
+temperature and the target-prior shift) and, when asked, its softmax; with ``uint8_input`` it
+takes resized and cropped uint8 NHWC images and normalises them itself. Labels, the
+preprocessing config, the calibration, the verification numbers and the ltzoo version go into
+the model's ``metadata_props`` so :class:`ltzoo.runtime.OnnxPredictor` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .calibration import prior_log_ratio
+from .errors import InvalidArgumentError
+from .images import load_image
+from .runtime import ONNX_NAME, ImagePreprocessor
+
+OUTPUTS = ("logits", "probs")
+SAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "samples"
+DATA_CONFIG_KEYS = ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")
+
+
+class CalibratedClassifier(nn.Module):
+    """The model plus normalisation (uint8 input), temperature, prior shift and softmax."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        mean: Sequence[float],
+        std: Sequence[float],
+        temperature: float,
+        prior_bias: torch.Tensor,
+        outputs: Sequence[str] = OUTPUTS,
+        uint8_input: bool = False,
+    ):
+        super().__init__()
+        self.model = model.eval()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("prior_bias", prior_bias.float().view(1, -1))
+        self.temperature = float(temperature)
+        self.outputs = tuple(outputs)
+        self.uint8_input = uint8_input
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        if self.uint8_input:
+            images = (images.permute(0, 3, 1, 2).float() / 255.0 - self.mean) / self.std
+        logits = self.model(images) / self.temperature + self.prior_bias
+        results = tuple(logits if name == "logits" else logits.softmax(dim=1) for name in self.outputs)
+        return results if len(results) > 1 else results[0]
+
+
+def sample_images() -> list[Path]:
+    """The public-domain / CC0 photos bundled with ltzoo (see assets/samples/SOURCES.md)."""
+    return sorted(p for p in SAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+
+
+def data_config_of(config: dict[str, Any]) -> dict[str, Any]:
+    cfg = config.get("pretrained_cfg", {})
+    return {k: cfg.get(k) for k in DATA_CONFIG_KEYS}
+
+
+def _trace_error(model: nn.Module, exc: Exception) -> InvalidArgumentError:
+    text = str(exc)
+    culprit = next((name for name, _ in model.named_modules() if name and f"{name}" in text), None)
+    where = f" (in module {culprit!r})" if culprit else ""
+    return InvalidArgumentError(
+        f"the exporter cannot trace {type(model).__name__}{where}: {text.splitlines()[0] if text else exc!r}. "
+        "Both torch.onnx exporters failed; data-dependent control flow or custom ops are the usual cause."
+    )
+
+
+def export_onnx(
+    model: nn.Module,
+    config: dict[str, Any],
+    output: str | Path,
+    *,
+    opset: int = 18,
+    dynamic_batch: bool = True,
+    uint8_input: bool = False,
+    outputs: Sequence[str] = OUTPUTS,
+    target_prior: Any = "balanced",
+    verify_images: Sequence[Any] | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Exports ``model`` (with the calibration of ``config``) to ``output`` and verifies it.
+
+    Returns the verification report (max |logit difference|, top-1 agreement, exporter used).
+    """
+    outputs = tuple(outputs)
+    if not outputs or any(o not in OUTPUTS for o in outputs):
+        raise InvalidArgumentError(f"outputs must be a non-empty subset of {OUTPUTS}, got {outputs}")
+    block = config.get("ltzoo", {})
+    calibration = block.get("calibration", {})
+    counts = block.get("class_counts")
+    output_prior = calibration.get("output_prior", "train")
+    if counts is None:
+        bias = torch.zeros(config["num_classes"])
+        target_prior = output_prior
+    else:
+        bias = prior_log_ratio(output_prior, target_prior, counts).float()
+    data_config = data_config_of(config)
+    wrapper = CalibratedClassifier(model.cpu().float(), data_config["mean"], data_config["std"],
+                                   float(calibration.get("temperature", 1.0)), bias, outputs, uint8_input).eval()
+    preprocessor = ImagePreprocessor(data_config)
+    images = list(verify_images) if verify_images else sample_images()
+    pixels = np.stack([preprocessor.resize_crop(load_image(p) if isinstance(p, (str, Path)) else p) for p in images])
+    example = torch.from_numpy(pixels if uint8_input else preprocessor.normalize(pixels))
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    exporter = _export(wrapper, example, output, opset, dynamic_batch, outputs)
+    report = verify_onnx(wrapper, output, example, outputs)
+    report.update({"exporter": exporter, "opset": opset, "verified_on": [str(getattr(p, "name", "array")) for p in images]})
+    meta = {
+        "ltzoo_version": _version(),
+        "label_names": config.get("label_names"),
+        "num_classes": config["num_classes"],
+        "data_config": data_config,
+        "input_format": "uint8_nhwc" if uint8_input else "float32_nchw",
+        "outputs": list(outputs),
+        "calibration": calibration,
+        "class_counts": counts,
+        "exported_target_prior": target_prior,
+        "architecture": config["architecture"],
+        "verification": report,
+    }
+    _write_metadata(output, {"ltzoo": json.dumps(meta)})
+    log(f"exported {output} with the {exporter} exporter (opset {opset}): max |logit diff| "
+        f"{report['max_abs_logit_diff']:.2e}, top-1 agreement {100 * report['top1_agreement']:.1f}% "
+        f"on {report['num_images']} images")
+    return report
+
+
+def _export(wrapper: nn.Module, example: torch.Tensor, output: Path, opset: int, dynamic_batch: bool,
+            outputs: tuple[str, ...]) -> str:
+    names = {"input_names": ["images"], "output_names": list(outputs)}
+    try:
+        shapes = {"images": {0: torch.export.Dim("batch", min=1, max=4096)}} if dynamic_batch else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(wrapper, (example,), dynamo=True, opset_version=opset,
+                                        dynamic_shapes=shapes, external_data=False, **names)
+        program.save(str(output), external_data=False)
+        return "dynamo"
+    except Exception as dynamo_exc:  # fall back to the TorchScript-based exporter
+        axes = {n: {0: "batch"} for n in ["images", *outputs]} if dynamic_batch else None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(wrapper, (example,), str(output), dynamo=False, opset_version=opset,
+                                  dynamic_axes=axes, **names)
+        except Exception:
+            raise _trace_error(wrapper.model, dynamo_exc) from dynamo_exc
+        warnings.warn(f"the dynamo exporter failed ({dynamo_exc!r:.200}); used the legacy exporter", stacklevel=3)
+        return "legacy"
+
+
+@torch.inference_mode()
+def verify_onnx(wrapper: nn.Module, path: Path, example: torch.Tensor, outputs: tuple[str, ...]) -> dict[str, Any]:
+    """``onnx.checker`` then onnxruntime against torch on the same inputs."""
+    import onnx
+    import onnxruntime as ort
+
+    onnx.checker.check_model(onnx.load(str(path)))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ort_out = session.run(None, {"images": example.numpy()})
+    torch_out = wrapper(example)
+    torch_out = torch_out if isinstance(torch_out, tuple) else (torch_out,)
+    index = outputs.index("logits") if "logits" in outputs else 0
+    a, b = torch_out[index].numpy(), ort_out[index]
+    report = {
+        "num_images": int(example.shape[0]),
+        "max_abs_logit_diff": float(np.abs(a - b).max()),
+        "top1_agreement": float((a.argmax(1) == b.argmax(1)).mean()),
+    }
+    if report["top1_agreement"] < 1.0:
+        raise InvalidArgumentError(f"onnxruntime disagrees with torch on top-1 ({report}); the export is not usable")
+    return report
+
+
+def quantize_int8(source: Path, output: Path, mode: str, calibration_pixels: np.ndarray | None = None,
+                  uint8_input: bool = False, preprocessor: ImagePreprocessor | None = None) -> Path:
+    """int8 quantization with onnxruntime: ``static`` (QDQ, per-channel weights, activations
+    calibrated on real images; for CNNs) or ``dynamic`` (weights only; for transformers).
+    The ltzoo metadata is carried over."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    prepared = output.with_suffix(".prep.onnx")
+    quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+    try:
+        if mode == "dynamic":
+            quantize_dynamic(str(prepared), str(output), weight_type=QuantType.QInt8, per_channel=True)
+        elif mode == "static":
+            if calibration_pixels is None or preprocessor is None:
+                raise InvalidArgumentError("static int8 needs calibration images (--calibration-images DIR)")
+            batches = [calibration_pixels[i : i + 16] for i in range(0, len(calibration_pixels), 16)]
+
+            class Reader(CalibrationDataReader):
+                def __init__(self) -> None:
+                    self.items = iter(batches)
+
+                def get_next(self) -> dict[str, np.ndarray] | None:
+                    batch = next(self.items, None)
+                    if batch is None:
+                        return None
+                    return {"images": batch if uint8_input else preprocessor.normalize(batch)}
+
+            quantize_static(str(prepared), str(output), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        else:
+            raise InvalidArgumentError(f"int8 mode must be 'static' or 'dynamic', got {mode!r}")
+    finally:
+        prepared.unlink(missing_ok=True)
+    _copy_metadata(source, output, extra={"quantization": mode})
+    return output
+
+
+def _write_metadata(path: Path, props: dict[str, str]) -> None:
+    import onnx
+
+    model = onnx.load(str(path))
+    existing = {p.key: p for p in model.metadata_props}
+    for key, value in props.items():
+        if key in existing:
+            existing[key].value = value
+        else:
+            entry = model.metadata_props.add()
+            entry.key, entry.value = key, value
+    onnx.save(model, str(path))
+
+
+def _copy_metadata(source: Path, target: Path, extra: dict[str, Any]) -> None:
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(source)).metadata_props}
+    meta = json.loads(props["ltzoo"])
+    meta.update(extra)
+    _write_metadata(target, {"ltzoo": json.dumps(meta)})
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def default_output(folder: Path) -> Path:
+    return folder / ONNX_NAME
