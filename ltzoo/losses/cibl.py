@@ -25,7 +25,7 @@ from torch import nn
 
 from .._validation import check_positive
 from ..errors import InvalidArgumentError
-from ._common import check_logits_target, counts_tensor, upcast
+from ._common import check_logits_target, counts_tensor, explain_nonfinite, upcast
 from ._registry import register_loss
 from .contrastive import SupConLoss
 
@@ -84,4 +84,4 @@ class CIBLLoss(nn.Module):
         weights = self.contrastive_weights(target)
         ce = F.cross_entropy(upcast(logits), target, reduction="none")
         contrastive = self.supcon(features, target)
-        return ((1.0 - weights) * ce + weights * contrastive).mean()
+        return explain_nonfinite(((1.0 - weights) * ce + weights * contrastive).mean(), logits=logits)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
-from ._common import check_logits_target, target_mask, upcast
+from ._common import check_logits_target, explain_nonfinite, target_mask, upcast
 from ._registry import register_loss
 from .ldam import effective_number_weights
 
@@ -57,13 +57,14 @@ class ClassBalancedLoss(nn.Module):
         logits = upcast(logits)
         sample_weight = self.class_weights[target]
         if self.loss_type == "softmax":
-            return (sample_weight * F.cross_entropy(logits, target, reduction="none")).mean()
+            return explain_nonfinite((sample_weight * F.cross_entropy(logits, target, reduction="none")).mean(),
+                                     logits=logits)
         onehot = target_mask(target, logits)
         bce = F.binary_cross_entropy_with_logits(logits, onehot, reduction="none")
         if self.loss_type == "focal" and self.gamma > 0:
             # log(1 + exp(-z)) = softplus(-z), stable for large |z|
             bce = torch.exp(-self.gamma * onehot * logits - self.gamma * F.softplus(-logits)) * bce
-        return (sample_weight.unsqueeze(1) * bce).sum() / logits.shape[0]
+        return explain_nonfinite((sample_weight.unsqueeze(1) * bce).sum() / logits.shape[0], logits=logits)
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}, beta={self.beta}, gamma={self.gamma}, loss_type={self.loss_type!r}"

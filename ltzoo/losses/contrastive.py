@@ -11,7 +11,7 @@ from torch import nn
 
 from .._validation import check_choice, check_positive
 from ..errors import InvalidArgumentError
-from ._common import check_finite, check_target, counts_tensor, upcast
+from ._common import check_target, counts_tensor, explain_nonfinite, upcast
 from ._registry import register_loss
 
 
@@ -19,7 +19,6 @@ def _check_views(features: torch.Tensor, name: str = "features") -> None:
     if not isinstance(features, torch.Tensor) or features.ndim != 3:
         shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__
         raise InvalidArgumentError(f"{name} must be [batch, views, dim] (unit-norm embeddings), got {shape}")
-    check_finite(features, name)
 
 
 @register_loss("supcon")
@@ -81,7 +80,7 @@ class SupConLoss(nn.Module):
         mean_log_prob_pos = (positives * log_prob).sum(1) / pos_count
         loss = -(self.temperature / self.base_temperature) * mean_log_prob_pos
         per_sample = loss.view(anchor_views, batch).mean(0)
-        return per_sample if self.reduction == "none" else per_sample.mean()
+        return explain_nonfinite(per_sample if self.reduction == "none" else per_sample.mean(), features=features)
 
 
 @register_loss("balanced_supcon")
@@ -133,4 +132,4 @@ class BalancedSupConLoss(nn.Module):
         denominator = (torch.exp(logits) * not_self / per_column_count).sum(1, keepdim=True)
         log_prob = logits - torch.log(denominator)
         mean_log_prob_pos = (mask * log_prob).sum(1) / mask.sum(1)
-        return -mean_log_prob_pos.view(2, batch).mean()
+        return explain_nonfinite(-mean_log_prob_pos.view(2, batch).mean(), features=features, centers=centers)

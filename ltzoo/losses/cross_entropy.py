@@ -9,7 +9,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_positive
-from ._common import ClassWeightMixin, check_logits_target, focal_modulated_mean, optional_weight, upcast
+from ._common import (
+    ClassWeightMixin,
+    check_logits_target,
+    explain_nonfinite,
+    focal_modulated_mean,
+    optional_weight,
+    upcast,
+)
 from ._registry import register_loss
 
 
@@ -33,7 +40,9 @@ class CrossEntropyLoss(ClassWeightMixin, nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         num_classes = None if self.weight is None else self.weight.numel()
         check_logits_target(logits, target, num_classes)
-        return F.cross_entropy(upcast(logits), target, weight=self.weight_like(upcast(logits)), label_smoothing=self.label_smoothing)
+        z = upcast(logits)
+        loss = F.cross_entropy(z, target, weight=self.weight_like(z), label_smoothing=self.label_smoothing)
+        return explain_nonfinite(loss, logits=logits)
 
 
 @register_loss("focal")
@@ -60,4 +69,4 @@ class FocalLoss(ClassWeightMixin, nn.Module):
         check_logits_target(logits, target, num_classes)
         logits = upcast(logits)
         ce = F.cross_entropy(logits, target, weight=self.weight_like(logits), reduction="none")
-        return focal_modulated_mean(ce, self.gamma, self.detach_modulator)
+        return explain_nonfinite(focal_modulated_mean(ce, self.gamma, self.detach_modulator), logits=logits)

@@ -21,6 +21,7 @@ from ._common import (
     ClassWeightMixin,
     check_logits_target,
     counts_tensor,
+    explain_nonfinite,
     focal_modulated_mean,
     optional_weight,
     target_mask,
@@ -85,8 +86,8 @@ class _GaussianCloudBase(ClassWeightMixin, nn.Module):
         z = self.adjusted_logits(cosine, target, noise)
         if self.classifier_stage:
             ce = F.cross_entropy(self.s * z, target, weight=self.weight_like(z), reduction="none")
-            return focal_modulated_mean(ce, self.gamma, detach=True)
-        return F.cross_entropy(self.s * z, target, weight=self.weight_like(z))
+            return explain_nonfinite(focal_modulated_mean(ce, self.gamma, detach=True), cosine=cosine)
+        return explain_nonfinite(F.cross_entropy(self.s * z, target, weight=self.weight_like(z)), cosine=cosine)
 
     def extra_repr(self) -> str:
         return f"num_classes={self.num_classes}, m={self.m}, s={self.s}, classifier_stage={self.classifier_stage}"
@@ -136,7 +137,8 @@ class GCLLoss(_GaussianCloudBase):
         check_logits_target(cosine, target, self.num_classes, name="cosine")
         cosine = upcast(cosine)
         cloud = self._clamped_noise(cosine, noise).abs_().mul_(self.noise_mul * self._relative_amplitude())
-        return cosine - cloud - target_mask(target, cosine, self.m)
+        z = cosine - cloud
+        return z.scatter_add_(1, target.view(-1, 1), torch.full_like(z[:, :1], -self.m))
 
 
 @register_loss("gcl_angular")
@@ -177,7 +179,9 @@ class GCLAngularLoss(_GaussianCloudBase):
         angle = (math.pi / 2 * self.epsilon) * self._relative_amplitude() * delta
         margin = angle.abs_() + target_mask(target, cosine, self.m)
         sine = torch.sqrt((1.0 - cosine.pow(2)).clamp(0, 1))
-        phi = cosine * torch.cos(margin) - sine * torch.sin(margin)
+        cos_m, sin_m = torch.cos(margin), torch.sin(margin)
+        phi = cosine * cos_m - sine * sin_m
         if self.easy_margin:
             return torch.where(cosine > 0, phi, cosine)
-        return torch.where(cosine > torch.cos(math.pi - margin), phi, cosine - torch.sin(math.pi - margin))
+        # cos(pi - M) = -cos(M) and sin(pi - M) = sin(M): the reference's threshold and fallback
+        return torch.where(cosine > -cos_m, phi, cosine - sin_m)

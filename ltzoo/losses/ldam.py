@@ -10,7 +10,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import as_class_counts, check_positive, check_range
-from ._common import ClassWeightMixin, check_logits_target, counts_tensor, optional_weight, upcast
+from ._common import (
+    ClassWeightMixin,
+    check_logits_target,
+    counts_tensor,
+    explain_nonfinite,
+    optional_weight,
+    upcast,
+)
 from ._registry import register_loss
 
 
@@ -63,5 +70,6 @@ class LDAMLoss(ClassWeightMixin, nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
         logits = upcast(logits)
-        margin = torch.zeros_like(logits).scatter_(1, target.view(-1, 1), self.m_list[target].view(-1, 1).to(logits.dtype))
-        return F.cross_entropy(self.s * (logits - margin), target, weight=self.weight_like(logits))
+        margins = (-self.s * self.m_list[target]).to(logits.dtype).view(-1, 1)
+        z = (self.s * logits).scatter_add_(1, target.view(-1, 1), margins)  # s * (z - m_y onehot_y)
+        return explain_nonfinite(F.cross_entropy(z, target, weight=self.weight_like(z)), logits=logits)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
-from ._common import check_logits_target, counts_tensor, upcast
+from ._common import check_logits_target, counts_tensor, explain_nonfinite, upcast
 from ._registry import register_loss
 
 
@@ -52,7 +52,7 @@ class LogitAdjustedLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
-        return F.cross_entropy(upcast(logits) + self.log_prior_adjustment, target)
+        return explain_nonfinite(F.cross_entropy(upcast(logits) + self.log_prior_adjustment, target), logits=logits)
 
 
 @register_loss("balanced_softmax")
@@ -72,4 +72,5 @@ class BalancedSoftmaxLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits_target(logits, target, self.num_classes)
-        return F.cross_entropy(upcast(logits) + self.log_counts, target, reduction=self.reduction)
+        loss = F.cross_entropy(upcast(logits) + self.log_counts, target, reduction=self.reduction)
+        return explain_nonfinite(loss, logits=logits)
