@@ -29,7 +29,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'name':<40}{'dataset':<26}{'status':<12}top-1")
     for row in rows:
-        status = "embedded" if row["embedded"] else ("published" if row["published"] else "recipe only")
+        status = "embedded" if row["embedded"] else "published" if row["published"] else \
+            "recipe" if row["recipe_ready"] else "planned"
         top1 = row["metrics"].get("top1")
         print(f"{row['name']:<40}{row['dataset']:<26}{status:<12}{'' if top1 is None else f'{100 * top1:.1f}'}")
     return 0

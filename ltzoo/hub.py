@@ -7,6 +7,7 @@ metrics, recipe, code version. ``model.safetensors``: the weights.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from .errors import (
@@ -74,6 +76,9 @@ def save_pretrained(
             f"label_names ({len(label_names)}) and class_counts ({len(class_counts)}) must both have "
             f"num_classes={num_classes} entries"
         )
+    if any(not t.is_contiguous() for t in [*model.parameters(), *model.buffers()]):
+        # channels_last weights: safetensors stores contiguous tensors; convert a copy, not the caller's model
+        model = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))

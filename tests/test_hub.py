@@ -131,3 +131,12 @@ def test_save_is_staged_then_moved(tmp_path: Path):
     make_folder(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
     json.loads((tmp_path / "config.json").read_text())
+
+
+def test_channels_last_model_saves_and_is_left_untouched(tmp_path: Path):
+    model = ltzoo.create_model("resnet20_cifar", num_classes=5).to(memory_format=torch.channels_last)
+    save_pretrained(model, tmp_path, label_names=NAMES, class_counts=COUNTS)
+    assert not model.conv1.weight.is_contiguous()  # the caller's model keeps its layout
+    x = torch.randn(2, 3, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(ltzoo.load(tmp_path, device="cpu").model(x), model.eval()(x))

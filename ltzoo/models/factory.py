@@ -11,7 +11,11 @@ from ..errors import InvalidArgumentError, UnknownNameError
 from .heads import create_head, list_heads
 
 
-def _set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:
+def set_classifier(model: nn.Module, module: nn.Module) -> None:
+    """Replaces the classifier named by ``model.pretrained_cfg["classifier"]`` (timm's convention)."""
+    path = model.pretrained_cfg.get("classifier")
+    if not isinstance(path, str):
+        raise InvalidArgumentError(f"{type(model).__name__} has no single classifier module to replace")
     parent_path, _, leaf = path.rpartition(".")
     parent = model.get_submodule(parent_path) if parent_path else model
     setattr(parent, leaf, module)
@@ -39,8 +43,5 @@ def create_model(
         return timm.create_model(backbone, pretrained=pretrained, num_classes=num_classes, head=head, **kwargs)
     model = timm.create_model(backbone, pretrained=pretrained, num_classes=num_classes, **kwargs)
     if head != "linear":
-        classifier = model.pretrained_cfg.get("classifier")
-        if not isinstance(classifier, str):
-            raise InvalidArgumentError(f"{backbone} has no single classifier module to replace with a {head} head")
-        _set_submodule(model, classifier, create_head(head, model.num_features, num_classes))
+        set_classifier(model, create_head(head, model.num_features, num_classes))
     return model

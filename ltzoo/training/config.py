@@ -50,9 +50,13 @@ RUN_DEFAULTS: dict[str, Any] = {
 
 STAGE_DEFAULTS: dict[str, Any] = {
     "name": "stage1",
+    # "train": optimise; "tau_norm": post-hoc tau-normalisation of the classifier, tau chosen on
+    # the validation split from tau_grid (Kang et al. ICLR 2020)
+    "type": "train",
+    "tau_grid": [round(0.1 * i, 1) for i in range(21)],
     "task": "classification",
     "train_scope": "all",
-    "classifier_init": "keep",
+    "classifier_init": "keep",  # keep | reset (cRT) | lws (learnable weight scaling)
     "epochs": 200,
     "batch_size": 128,
     "lr": 0.1,

@@ -26,7 +26,8 @@ from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import save_pretrained
 from ..losses import create_loss, drw_weights
 from ..metrics import LTMetricAccumulator, lt_report
-from ..models import create_model
+from ..models import LearnableWeightScaling, create_model, tau_normalize
+from ..models.factory import set_classifier
 from .checkpoint import atomic_torch_save, load_training_state
 from .config import resolve_config
 from .data_setup import DataBundle, create_data
@@ -58,7 +59,10 @@ class StageModel(nn.Module):
         self.classifier = model.get_classifier()
         if scope == "classifier":
             model.requires_grad_(False)
-            self.classifier.requires_grad_(True)
+            if isinstance(self.classifier, LearnableWeightScaling):
+                self.classifier.scales.requires_grad_(True)  # the wrapped linear stays frozen
+            else:
+                self.classifier.requires_grad_(True)
 
     def train(self, mode: bool = True) -> StageModel:
         super().train(mode)
@@ -144,7 +148,6 @@ class Trainer:
                 f"{self._state_path()} was written by a different recipe (options differ: {', '.join(differing)}); "
                 "resume with the same recipe and overrides, or use another --output-dir"
             )
-        self.model.load_state_dict(state["model"])
         torch.set_rng_state(state["rng_cpu"])
         if self.device.type == "cuda" and state["rng_cuda"]:
             torch.cuda.set_rng_state_all(state["rng_cuda"])
@@ -171,11 +174,16 @@ class Trainer:
         torch.manual_seed(seed)
 
     def _prepare_stage(self, index: int, stage: dict[str, Any]) -> dict[str, Any]:
-        if stage["classifier_init"] == "reset":
+        init = stage["classifier_init"]
+        if init == "reset":
             self.model.reset_classifier(self.data.num_classes)
             self.model.to(self.device)
-        elif stage["classifier_init"] != "keep":
-            raise InvalidArgumentError(f"classifier_init must be 'keep' or 'reset', got {stage['classifier_init']!r}")
+        elif init == "lws":
+            classifier = self.model.get_classifier()
+            if not isinstance(classifier, LearnableWeightScaling):
+                set_classifier(self.model, LearnableWeightScaling(classifier).to(self.device))
+        elif init != "keep":
+            raise InvalidArgumentError(f"classifier_init must be 'keep', 'reset' or 'lws', got {init!r}")
         self.model.requires_grad_(True)
         stage_model = StageModel(self.model, stage["train_scope"])
         params = [p for p in stage_model.parameters() if p.requires_grad]
@@ -211,6 +219,38 @@ class Trainer:
                 augment=True, device=self.device, drop_last=False,
             ),
         }
+
+    def _fold_lws(self) -> None:
+        """Folds learned LWS scales into a plain linear layer (W s, b s): the checkpoint stays a
+        standard timm linear-head model."""
+        classifier = self.model.get_classifier()
+        if isinstance(classifier, LearnableWeightScaling):
+            linear = classifier.linear
+            with torch.no_grad():
+                linear.weight.mul_(classifier.scales.view(-1, 1))
+                if linear.bias is not None:
+                    linear.bias.mul_(classifier.scales)
+            set_classifier(self.model, linear.requires_grad_(True))
+
+    def _tau_norm_stage(self, stage: dict[str, Any]) -> None:
+        """tau-normalises the linear classifier (bias dropped), tau picked on the validation split."""
+        classifier = self.model.get_classifier()
+        if not isinstance(classifier, nn.Linear):
+            raise InvalidArgumentError(f"tau_norm needs a linear classifier, got {type(classifier).__name__}")
+        original = classifier.weight.detach().clone()
+        scores = {}
+        with torch.no_grad():
+            if classifier.bias is not None:
+                classifier.bias.zero_()
+            for tau in stage["tau_grid"]:
+                classifier.weight.copy_(tau_normalize(original, tau))
+                scores[tau] = lt_report(*self._predict(self.data.val_images, self.data.val_targets),
+                                        self.data.class_counts)["top1"]
+            best = max(scores, key=lambda t: (scores[t], -t))
+            classifier.weight.copy_(tau_normalize(original, best))
+        record = {"stage": stage["name"], "epoch": 0, "tau": best, "val_top1": scores[best]}
+        self._append_metrics(record)
+        self.log(_format_record(record))
 
     def _autocast(self) -> Any:
         enabled = bool(self.config["amp"])
@@ -302,9 +342,19 @@ class Trainer:
         for index in range(start_stage, len(self.config["stages"])):
             stage = self.config["stages"][index]
             mid_stage = resumed is not None and index == start_stage and start_epoch > 0
-            # mid-stage the restored classifier must not be re-initialised
-            parts = self._prepare_stage(index, {**stage, "classifier_init": "keep"} if mid_stage else stage)
+            if resumed is not None and not mid_stage:
+                self.model.load_state_dict(resumed["model"])  # the end of the previous stage
+            if stage["type"] == "tau_norm":
+                self._tau_norm_stage(stage)
+                self._save_state(index + 1, 0, None)
+                resumed = None
+                continue
+            # mid-stage a reset classifier must not be re-drawn; an LWS wrapper is rebuilt, then
+            # the saved weights are loaded into it
+            init = "keep" if mid_stage and stage["classifier_init"] == "reset" else stage["classifier_init"]
+            parts = self._prepare_stage(index, {**stage, "classifier_init": init})
             if mid_stage:
+                self.model.load_state_dict(resumed["model"])
                 parts["optimizer"].load_state_dict(resumed["optimizer"])
             first = start_epoch if mid_stage else 0
             for epoch in range(first, stage["epochs"]):
@@ -320,6 +370,7 @@ class Trainer:
                 self._append_metrics(record)
                 self._save_state(index, epoch + 1, parts["optimizer"])
                 self.log(_format_record(record))
+            self._fold_lws()
             if self.dist.is_main:
                 _atomic_save_file(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
             self._save_state(index + 1, 0, None)

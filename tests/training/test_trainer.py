@@ -150,3 +150,34 @@ def test_overrides_apply_to_all_or_one_stage():
     assert [s["epochs"] for s in config["stages"]] == [7, 7]
     assert config["stages"][1]["lr"] == 0.5 and config["stages"][0]["lr"] == 0.05
     assert config["seed"] == 3 and config["stages"][0]["loss_args"] == {"m": 0.2}
+
+
+def test_crt_lws_and_tau_norm_stages(tmp_path: Path):
+    linear = {**TINY, "head": "linear", "method": "ce"}
+    ce_stage = {"name": "ce", "loss": "ce", "epochs": 1, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05}
+    retrain = {"train_scope": "classifier", "loss": "ce", "sampler": "class_balanced", "epochs": 1,
+               "batch_size": 64, "schedule": "cosine", "warmup_epochs": 0, "lr": 0.05}
+    config = resolve_config({**linear, "stages": [
+        ce_stage,
+        {**retrain, "name": "crt", "classifier_init": "reset"},
+        {**retrain, "name": "lws", "classifier_init": "lws"},
+        {"name": "taunorm", "type": "tau_norm", "tau_grid": [0.0, 0.5, 1.0]},
+    ]})
+    trainer = Trainer(config, tmp_path, log=lambda _: None)
+    trainer.fit()
+    crt_start = load_file(tmp_path / "ce_final.safetensors")
+    crt_end = load_file(tmp_path / "crt_final.safetensors")
+    lws_end = load_file(tmp_path / "lws_final.safetensors")
+    final = load_file(tmp_path / "model" / "model.safetensors")
+    assert not torch.equal(crt_start["fc.weight"], crt_end["fc.weight"])  # re-initialised and re-trained
+    torch.testing.assert_close(crt_start["layer1.0.conv1.weight"], crt_end["layer1.0.conv1.weight"])
+    assert set(lws_end) == set(crt_end)  # the LWS scales were folded into a plain linear layer
+    ratio = lws_end["fc.weight"] / crt_end["fc.weight"]
+    torch.testing.assert_close(ratio, ratio[:, :1].expand_as(ratio))  # one scale per class (row)
+    assert final["fc.bias"].abs().sum() == 0  # tau-norm drops the bias
+    records = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["stage"] == "taunorm" and records[-1]["tau"] in (0.0, 0.5, 1.0)
+    norms = final["fc.weight"].norm(dim=1)
+    tau = records[-1]["tau"]
+    expected = lws_end["fc.weight"].norm(dim=1) ** (1 - tau)
+    torch.testing.assert_close(norms, expected)
