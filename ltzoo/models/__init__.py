@@ -4,13 +4,16 @@ from . import resnet_cifar  # noqa: F401  (registers resnet*_cifar with timm)
 from .factory import create_model
 from .heads import CosineClassifier, LearnableWeightScaling, create_head, list_heads, tau_normalize
 from .resnet_cifar import ResNetCifar
+from .rsg import RSG, head_classes
 
 __all__ = [
     "CosineClassifier",
     "LearnableWeightScaling",
+    "RSG",
     "ResNetCifar",
     "create_head",
     "create_model",
+    "head_classes",
     "list_heads",
     "tau_normalize",
 ]
