@@ -110,6 +110,7 @@ class Trainer:
         self.mean, self.std = cfg["mean"], cfg["std"]
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] = {"top1": -1.0}
+        self._tb_writer: Any = None  # None: not tried yet; False: tensorboard not installed
 
     @staticmethod
     def _resolve_device(name: str) -> torch.device:
@@ -165,6 +166,23 @@ class Trainer:
         if self.dist.is_main:
             with open(self.output_dir / METRICS_NAME, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
+            self._tensorboard(record)
+
+    def _tensorboard(self, record: dict[str, Any]) -> None:
+        """Mirrors the record to TensorBoard (``OUTPUT_DIR/tensorboard``) when it is installed."""
+        if self._tb_writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional
+                self._tb_writer = False
+                return
+            self._tb_writer = SummaryWriter(str(self.output_dir / "tensorboard"))
+        if self._tb_writer:
+            step = len(self.history)
+            for key, value in record.items():
+                if isinstance(value, (int, float)) and key != "epoch":
+                    self._tb_writer.add_scalar(f"{record['stage']}/{key}", value, step)
+            self._tb_writer.flush()
 
     # ----------------------------------------------------------------- stages
     def _seed(self) -> None:

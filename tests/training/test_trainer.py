@@ -181,3 +181,10 @@ def test_crt_lws_and_tau_norm_stages(tmp_path: Path):
     tau = records[-1]["tau"]
     expected = lws_end["fc.weight"].norm(dim=1) ** (1 - tau)
     torch.testing.assert_close(norms, expected)
+
+
+def test_tensorboard_events_when_installed(tmp_path: Path):
+    pytest.importorskip("tensorboard")
+    one_epoch = {**TINY, "stages": [{**TINY["stages"][0], "epochs": 1}]}
+    Trainer(resolve_config(one_epoch), tmp_path, log=lambda _: None).fit()
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
