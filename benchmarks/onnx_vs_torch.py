@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 import ltzoo
-from ltzoo.export import export_onnx, quantize_int8, sample_images
+from ltzoo.export import data_config_of, export_onnx, quantize_int8, sample_images
 from ltzoo.hub import load_model, save_pretrained
 from ltzoo.images import load_image
 from ltzoo.runtime import ImagePreprocessor
@@ -49,8 +49,7 @@ def session(path: Path, threads: int):
 def bench_model(folder: Path, threads: int, repeats: int) -> dict[str, float]:
     model, config = load_model(folder)
     model.eval()
-    pre = ImagePreprocessor({k: config["pretrained_cfg"].get(k) for k in
-                             ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")})
+    pre = ImagePreprocessor(data_config_of(config))
     pixels = np.stack([pre.resize_crop(load_image(p)) for p in sample_images()])
     export_onnx(model, config, folder / "model.onnx", outputs=["logits"], log=lambda _: None)
     quantize_int8(folder / "model.onnx", folder / "model.int8.onnx", "static", pixels, preprocessor=pre)
@@ -73,8 +72,7 @@ def int8_accuracy(folder: Path, data_dir: Path, threads: int) -> None:
     from ltzoo.metrics import lt_report
 
     model, config = load_model(folder)
-    pre = ImagePreprocessor({k: config["pretrained_cfg"].get(k) for k in
-                             ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")})
+    pre = ImagePreprocessor(data_config_of(config))
     train = CIFAR10LT(data_dir, imbalance_ratio=100)
     calib, _ = train.heldout_split(per_class=50, seed=1)
     test = CIFAR10LT(data_dir, train=False)

@@ -16,11 +16,23 @@ from pathlib import Path
 import numpy as np
 
 from ltzoo.errors import LtzooError
-from ltzoo.export import default_output, export_onnx, quantize_int8, sample_images
+from ltzoo.export import data_config_of, default_output, export_onnx, quantize_int8, sample_images
 from ltzoo.hub import load_model
 from ltzoo.images import load_image
 from ltzoo.loader import resolve_checkpoint
 from ltzoo.runtime import ImagePreprocessor
+
+
+def calibration_paths(folder: Path | None) -> list[Path]:
+    """Images for static int8 calibration: the folder's images, or the bundled samples."""
+    if folder is None:
+        return sample_images()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--calibration-images {folder} is not a folder")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".webp"))
+    if not paths:
+        raise FileNotFoundError(f"--calibration-images {folder} holds no images")
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,13 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         export_onnx(model, config, output, opset=args.opset, dynamic_batch=args.batch == "dynamic",
                     uint8_input=args.uint8_input, outputs=args.outputs.split(","), target_prior=args.target_prior)
         if args.int8:
-            preprocessor = ImagePreprocessor({k: config["pretrained_cfg"].get(k) for k in
-                                              ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")})
+            preprocessor = ImagePreprocessor(data_config_of(config))
             pixels = None
             if args.int8 == "static":
-                paths = sorted(p for p in (args.calibration_images or Path("-")).glob("*")
-                               if p.suffix.lower() in (".png", ".jpg", ".jpeg")) if args.calibration_images else sample_images()
-                pixels = np.stack([preprocessor.resize_crop(load_image(p)) for p in paths])
+                pixels = np.stack([preprocessor.resize_crop(load_image(p)) for p in calibration_paths(args.calibration_images)])
             int8_path = quantize_int8(output, output.with_name(output.stem + ".int8.onnx"), args.int8, pixels,
                                       args.uint8_input, preprocessor)
             print(f"wrote {int8_path} ({args.int8} int8)")
