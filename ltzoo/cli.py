@@ -57,13 +57,12 @@ def _eval_inputs(args: argparse.Namespace) -> tuple[list[Any], list[int], str]:
 
         ds = ListDataset(args.image_root or ".", args.list_file)
         return [Path(ds.root) / path for path, _ in ds.samples], ds.targets, f"{args.list_file}"
+    from .training.config import RUN_DEFAULTS
     from .training.data_setup import create_data
 
-    data = create_data({"dataset": args.dataset, "data_dir": args.data_dir, "imbalance_ratio": 100.0,
-                        "imbalance_profile": "exp", "dataset_seed": 0, "val_per_class": 100})
-    if args.split == "test":
-        return list(data.test_images), data.test_targets.tolist(), f"{args.dataset} test"
-    return list(data.val_images), data.val_targets.tolist(), f"{args.dataset} validation"
+    data = create_data({**RUN_DEFAULTS, "dataset": args.dataset, "data_dir": args.data_dir})
+    split = data.test if args.split == "test" else data.val
+    return split.inputs(), split.targets.tolist(), f"{args.dataset} {'test' if args.split == 'test' else 'validation'}"
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

@@ -21,7 +21,6 @@ from torch import nn
 
 from ..calibration import fit_temperature, prior_log_ratio
 from ..data.samplers import create_sampler
-from ..data.tensor_pipeline import TensorBatches
 from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import save_pretrained
 from ..losses import create_loss, drw_weights
@@ -30,7 +29,7 @@ from ..models import LearnableWeightScaling, create_model, tau_normalize
 from ..models.factory import set_classifier
 from .checkpoint import atomic_torch_save, load_training_state
 from .config import resolve_config
-from .data_setup import DataBundle, create_data
+from .data_setup import DataBundle, Split, create_data
 from .distributed import barrier, cleanup, init_distributed
 from .schedules import create_schedule
 from .tasks import create_task
@@ -106,8 +105,12 @@ class Trainer:
         ).to(self.device)
         if config["channels_last"]:
             self.model = self.model.to(memory_format=torch.channels_last)
-        cfg = self.model.pretrained_cfg
-        self.mean, self.std = cfg["mean"], cfg["std"]
+        from timm.data import resolve_data_config
+
+        overrides = {"input_size": (3, config["image_size"], config["image_size"])} if config["image_size"] else {}
+        self.data_config = resolve_data_config(overrides, model=self.model)
+        # the checkpoint records the preprocessing the model was trained and evaluated with
+        self.model.pretrained_cfg = {**self.model.pretrained_cfg, **self.data_config}
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] = {"top1": -1.0}
         self._tb_writer: Any = None  # None: not tried yet; False: tensorboard not installed
@@ -221,7 +224,7 @@ class Trainer:
                 f"batch_size {stage['batch_size']} must be divisible by the number of processes {self.dist.world_size}"
             )
         sampler = create_sampler(
-            stage["sampler"], self.data.train_targets, seed=self.config["seed"] + 1000 * index,
+            stage["sampler"], self.data.train.targets, seed=self.config["seed"] + 1000 * index,
             num_replicas=self.dist.world_size, rank=self.dist.rank, **stage["sampler_args"],
         )
         return {
@@ -232,10 +235,7 @@ class Trainer:
             "loss_fn": loss_fn,
             "task": create_task(stage["task"], loss_fn, mixup_alpha=stage["mixup_alpha"]),
             "sampler": sampler,
-            "batches": TensorBatches(
-                self.data.train_images, self.data.train_targets, self.mean, self.std, per_rank_batch,
-                augment=True, device=self.device, drop_last=False,
-            ),
+            "batches": self._batches(self.data.train, per_rank_batch, train=True),
         }
 
     def _fold_lws(self) -> None:
@@ -262,8 +262,7 @@ class Trainer:
                 classifier.bias.zero_()
             for tau in stage["tau_grid"]:
                 classifier.weight.copy_(tau_normalize(original, tau))
-                scores[tau] = lt_report(*self._predict(self.data.val_images, self.data.val_targets),
-                                        self.data.class_counts)["top1"]
+                scores[tau] = lt_report(*self._predict(self.data.val), self.data.class_counts)["top1"]
             best = max(scores, key=lambda t: (scores[t], -t))
             classifier.weight.copy_(tau_normalize(original, best))
         record = {"stage": stage["name"], "epoch": 0, "tau": best, "val_top1": scores[best]}
@@ -326,9 +325,13 @@ class Trainer:
         elapsed = time.perf_counter() - start
         return {"train_loss": total_loss / max(seen, 1), "lr": lr, "images_per_s": seen / elapsed, "epoch_s": elapsed}
 
+    def _batches(self, split: Split, batch_size: int, train: bool) -> Any:
+        return split.batches(batch_size, train=train, data_config=self.data_config, device=self.device,
+                             num_workers=self.config["num_workers"])
+
     @torch.inference_mode()
-    def _predict(self, images: np.ndarray, targets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        batches = TensorBatches(images, targets, self.mean, self.std, self.config["eval_batch_size"], device=self.device)
+    def _predict(self, split: Split) -> tuple[torch.Tensor, torch.Tensor]:
+        batches = self._batches(split, self.config["eval_batch_size"], train=False)
         was_training = self.model.training
         self.model.eval()
         acc = LTMetricAccumulator(self.data.class_counts)
@@ -340,8 +343,8 @@ class Trainer:
         self.model.train(was_training)
         return acc.logits_and_targets()
 
-    def _report(self, images: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
-        return lt_report(*self._predict(images, targets), self.data.class_counts)
+    def _report(self, split: Split) -> dict[str, Any]:
+        return lt_report(*self._predict(split), self.data.class_counts)
 
     # ----------------------------------------------------------------- main
     def fit(self) -> dict[str, Any]:
@@ -355,7 +358,7 @@ class Trainer:
         elif self.dist.is_main:
             (self.output_dir / METRICS_NAME).write_text("")
             (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
-        self.log(f"data: {self.data.description}; {len(self.data.train_targets)} training images, "
+        self.log(f"data: {self.data.description}; {len(self.data.train)} training images, "
                  f"class counts {self.data.class_counts.tolist()}; device {self.device}")
         for index in range(start_stage, len(self.config["stages"])):
             stage = self.config["stages"][index]
@@ -379,7 +382,7 @@ class Trainer:
                 record = {"stage": stage["name"], "epoch": epoch + 1}
                 record.update(self._train_epoch(index, stage, parts, epoch))
                 if (epoch + 1) % self.config["eval_every"] == 0 or epoch + 1 == stage["epochs"]:
-                    val = _summary(self._report(self.data.val_images, self.data.val_targets))
+                    val = _summary(self._report(self.data.val))
                     record.update({f"val_{k}": v for k, v in val.items()})
                     if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
                         self.best = {"top1": val["top1"], "stage": stage["name"], "epoch": epoch + 1}
@@ -404,10 +407,10 @@ class Trainer:
         output_prior = self.config["output_prior"]
         # the validation and test splits are balanced: calibrate and report under that prior
         to_balanced = prior_log_ratio(output_prior, "balanced", counts).float()
-        val_logits, val_targets = self._predict(self.data.val_images, self.data.val_targets)
+        val_logits, val_targets = self._predict(self.data.val)
         calibration = fit_temperature(val_logits, val_targets, bias=to_balanced)
         temperature = calibration["temperature"]
-        test_logits, test_targets = self._predict(self.data.test_images, self.data.test_targets)
+        test_logits, test_targets = self._predict(self.data.test)
         test_raw = lt_report(test_logits, test_targets, counts)
         test_calibrated = lt_report(test_logits / temperature + to_balanced, test_targets, counts)
         report: dict[str, Any] = {
@@ -420,7 +423,7 @@ class Trainer:
         if best_path.is_file():
             last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
             self.model.load_state_dict(load_file(best_path, device=str(self.device)))
-            report["test_best_val_epoch"] = _summary(lt_report(*self._predict(self.data.test_images, self.data.test_targets), counts))
+            report["test_best_val_epoch"] = _summary(lt_report(*self._predict(self.data.test), counts))
             self.model.load_state_dict(last_state)
         metrics = {
             **_summary(test_raw),

@@ -188,3 +188,42 @@ def test_tensorboard_events_when_installed(tmp_path: Path):
     one_epoch = {**TINY, "stages": [{**TINY["stages"][0], "epochs": 1}]}
     Trainer(resolve_config(one_epoch), tmp_path, log=lambda _: None).fit()
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_training_on_split_lists_of_image_files(tmp_path: Path):
+    """The file path of the engine (split lists, timm transforms, DataLoader workers) end to end."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.RandomState(0)
+    counts = {0: 24, 1: 8, 2: 4}
+    lines = {"train": [], "val": [], "test": []}
+    for split, per_class in (("train", counts), ("val", {c: 3 for c in counts}), ("test", {c: 3 for c in counts})):
+        for cls, n in per_class.items():
+            for i in range(n):
+                path = Path(split) / str(cls) / f"{i}.png"
+                (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+                colour = np.array([200 if c == cls else 40 for c in range(3)], dtype=np.uint8)
+                pixels = np.clip(colour + rng.randint(-30, 30, (40, 48, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(tmp_path / path)
+                lines[split].append(f"{path} {cls}")
+    for split, rows in lines.items():
+        (tmp_path / f"{split}.txt").write_text("\n".join(rows) + "\n")
+    config = resolve_config({
+        "model": "resnet20_cifar", "dataset": "list", "data_dir": str(tmp_path), "image_size": 32,
+        "train_list": str(tmp_path / "train.txt"), "val_list": str(tmp_path / "val.txt"),
+        "test_list": str(tmp_path / "test.txt"), "num_workers": 1, "threads": 1, "eval_batch_size": 16,
+        "stages": [{"loss": "balanced_softmax", "epochs": 2, "batch_size": 8, "warmup_epochs": 0, "lr": 0.05}],
+    })
+    trainer = Trainer(config, tmp_path / "run", log=lambda _: None)
+    assert trainer.data.class_counts.tolist() == [24, 8, 4]
+    report = trainer.fit()
+    assert report["test_last"]["num_samples"] == 9
+    saved = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert saved["pretrained_cfg"]["input_size"] == [3, 32, 32]
+
+
+def test_missing_split_list_names_the_file(tmp_path: Path):
+    config = resolve_config({"dataset": "imagenet_lt", "data_dir": str(tmp_path), "stages": [{}]})
+    with pytest.raises(FileNotFoundError, match="ImageNet_LT_train.txt.*train_list=PATH"):
+        Trainer(config, tmp_path / "run", log=lambda _: None)
