@@ -68,6 +68,7 @@ _CIFAR_METHODS = ("ce", "focal", "cb-focal", "ldam-drw", "logit-adjust", "balanc
 _PENDING_CIFAR = {"cibl", "scl-rsg-ldam"}
 _LARGE = {"imagenetlt": "resnet50", "placeslt": "resnet152", "inat2018": "resnet50"}
 _LARGE_METHODS = ("gcl", "ce-crt", "ldam-drw", "cb-focal", "balanced-softmax")
+_LARGE_READY = {("ce-crt", "imagenetlt"), ("ce-crt", "inat2018")}
 
 
 def _entry(method: str, backbone: str, dataset: str, recipe_ready: bool) -> ZooEntry:
@@ -83,7 +84,7 @@ for _dataset in ("cifar10lt", "cifar100lt"):
         _ZOO[_e.name] = _e
 for _dataset, _backbone in _LARGE.items():
     for _method in _LARGE_METHODS:
-        _e = _entry(_method, _backbone, _dataset, recipe_ready=False)
+        _e = _entry(_method, _backbone, _dataset, recipe_ready=(_method, _dataset) in _LARGE_READY)
         _ZOO[_e.name] = _e
 
 

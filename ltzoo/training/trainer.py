@@ -25,9 +25,10 @@ from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import save_pretrained
 from ..losses import create_loss, drw_weights
 from ..metrics import LTMetricAccumulator, lt_report
-from ..models import LearnableWeightScaling, create_model, tau_normalize
+from ..models import LearnableWeightScaling, create_model
 from ..models.factory import set_classifier
 from .checkpoint import atomic_torch_save, load_training_state
+from .classifier_stages import StageModel, fold_lws, select_tau_norm
 from .config import resolve_config
 from .data_setup import DataBundle, Split, create_data
 from .distributed import barrier, cleanup, init_distributed
@@ -44,38 +45,6 @@ SUMMARY_KEYS = ("top1", "accuracy", "top5", "many", "medium", "few", "nll", "ece
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
     return {k: report[k] for k in SUMMARY_KEYS if k in report}
-
-
-class StageModel(nn.Module):
-    """The model as one stage trains it: whole (``all``) or only the classifier on frozen
-    features (``classifier``: backbone in eval mode, features under no_grad)."""
-
-    def __init__(self, model: nn.Module, scope: str):
-        super().__init__()
-        if scope not in ("all", "classifier"):
-            raise InvalidArgumentError(f"train_scope must be 'all' or 'classifier', got {scope!r}")
-        self.model, self.scope = model, scope
-        self.classifier = model.get_classifier()
-        if scope == "classifier":
-            model.requires_grad_(False)
-            if isinstance(self.classifier, LearnableWeightScaling):
-                self.classifier.scales.requires_grad_(True)  # the wrapped linear stays frozen
-            else:
-                self.classifier.requires_grad_(True)
-
-    def train(self, mode: bool = True) -> StageModel:
-        super().train(mode)
-        if self.scope == "classifier":
-            self.model.eval()
-            self.classifier.train(mode)
-        return self
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if self.scope == "all":
-            return self.model(images)
-        with torch.no_grad():
-            features = self.model.forward_head(self.model.forward_features(images), pre_logits=True)
-        return self.classifier(features)
 
 
 class Trainer:
@@ -238,34 +207,11 @@ class Trainer:
             "batches": self._batches(self.data.train, per_rank_batch, train=True),
         }
 
-    def _fold_lws(self) -> None:
-        """Folds learned LWS scales into a plain linear layer (W s, b s): the checkpoint stays a
-        standard timm linear-head model."""
-        classifier = self.model.get_classifier()
-        if isinstance(classifier, LearnableWeightScaling):
-            linear = classifier.linear
-            with torch.no_grad():
-                linear.weight.mul_(classifier.scales.view(-1, 1))
-                if linear.bias is not None:
-                    linear.bias.mul_(classifier.scales)
-            set_classifier(self.model, linear.requires_grad_(True))
-
     def _tau_norm_stage(self, stage: dict[str, Any]) -> None:
-        """tau-normalises the linear classifier (bias dropped), tau picked on the validation split."""
-        classifier = self.model.get_classifier()
-        if not isinstance(classifier, nn.Linear):
-            raise InvalidArgumentError(f"tau_norm needs a linear classifier, got {type(classifier).__name__}")
-        original = classifier.weight.detach().clone()
-        scores = {}
-        with torch.no_grad():
-            if classifier.bias is not None:
-                classifier.bias.zero_()
-            for tau in stage["tau_grid"]:
-                classifier.weight.copy_(tau_normalize(original, tau))
-                scores[tau] = lt_report(*self._predict(self.data.val), self.data.class_counts)["top1"]
-            best = max(scores, key=lambda t: (scores[t], -t))
-            classifier.weight.copy_(tau_normalize(original, best))
-        record = {"stage": stage["name"], "epoch": 0, "tau": best, "val_top1": scores[best]}
+        best, score = select_tau_norm(
+            self.model, stage["tau_grid"], lambda: lt_report(*self._predict(self.data.val), self.data.class_counts)["top1"]
+        )
+        record = {"stage": stage["name"], "epoch": 0, "tau": best, "val_top1": score}
         self._append_metrics(record)
         self.log(_format_record(record))
 
@@ -391,7 +337,7 @@ class Trainer:
                 self._append_metrics(record)
                 self._save_state(index, epoch + 1, parts["optimizer"])
                 self.log(_format_record(record))
-            self._fold_lws()
+            fold_lws(self.model)
             if self.dist.is_main:
                 _atomic_save_file(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
             self._save_state(index + 1, 0, None)
