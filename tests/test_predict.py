@@ -138,3 +138,19 @@ def test_cli_eval_writes_report_and_plots(folder: Path, cifar_root: Path, tmp_pa
     assert report["raw"]["num_samples"] == 900
     assert (tmp_path / "reliability.png").stat().st_size > 1000
     assert (tmp_path / "per_class_accuracy.png").stat().st_size > 1000
+
+
+def test_cli_eval_on_a_split_list(folder: Path, tmp_path: Path):
+    lines = []
+    for cls in range(5):
+        for i in range(2):
+            path = tmp_path / "imgs" / f"{cls}_{i}.png"
+            path.parent.mkdir(exist_ok=True)
+            Image.fromarray(np.roll(PHOTO, 7 * cls + i, axis=1)).save(path)
+            lines.append(f"imgs/{path.name} {cls}")
+    (tmp_path / "test.txt").write_text("\n".join(lines) + "\n")
+    out = _cli("eval", str(folder), "--list-file", str(tmp_path / "test.txt"), "--image-root", str(tmp_path),
+               "--output-dir", str(tmp_path / "report"))
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["raw"]["num_samples"] == 10 and len(report["raw"]["per_class_accuracy"]) == 5
