@@ -10,8 +10,9 @@ the model's ``metadata_props`` so :class:`ltzoo.runtime.OnnxPredictor` needs not
 from __future__ import annotations
 
 import json
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,60 @@ def data_config_of(config: dict[str, Any]) -> dict[str, Any]:
     return {k: cfg.get(k) for k in DATA_CONFIG_KEYS}
 
 
-def _trace_error(model: nn.Module, exc: Exception) -> InvalidArgumentError:
-    text = str(exc)
-    culprit = next((name for name, _ in model.named_modules() if name and f"{name}" in text), None)
-    where = f" (in module {culprit!r})" if culprit else ""
+def _locate_operator(model: nn.Module, example: torch.Tensor, op_name: str) -> str | None:
+    """Path of the innermost module running when ``op_name`` (e.g. ``linalg_eigh``) is called in
+    one forward pass, found with module hooks and a TorchFunctionMode; None if not seen."""
+    from torch.overrides import TorchFunctionMode
+
+    stack: list[str] = []
+    found: list[str] = []
+
+    class Finder(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            if not found and getattr(func, "__name__", "") == op_name:
+                found.append(stack[-1] if stack else "")
+            return func(*args, **(kwargs or {}))
+
+    def enter(name: str) -> Callable[..., None]:
+        return lambda *_: stack.append(name)
+
+    def leave(*_: object) -> None:  # returns None: a forward hook's return value replaces the output
+        stack.pop()
+
+    handles = []
+    for name, module in model.named_modules():
+        handles.append(module.register_forward_pre_hook(enter(name)))
+        handles.append(module.register_forward_hook(leave))
+    try:
+        with torch.no_grad(), Finder():
+            model(example)
+    except Exception:  # locating is best effort; the export error is what the user gets
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    return found[0] if found else None
+
+
+def _trace_error(wrapper: nn.Module, example: torch.Tensor, dynamo_exc: Exception, legacy_exc: Exception,
+                 opset: int) -> InvalidArgumentError:
+    """An error naming the operator both exporters rejected and the module that calls it."""
+    text = f"{legacy_exc}\n{dynamo_exc}"
+    op_match = re.search(r"operator '(?:aten::)?([^']+)'", text) or re.search(r"\baten(?:::|\.)(\w+)", text)
+    what = (str(dynamo_exc).splitlines() or [repr(dynamo_exc)])[0]
+    if op_match:
+        op = op_match.group(1)
+        path = _locate_operator(wrapper, example, op)
+        where = ""
+        if path:
+            path = path.removeprefix("model.") if path != "model" else ""
+            owner = wrapper.get_submodule(f"model.{path}" if path else "model") if hasattr(wrapper, "model") else None
+            where = f" in module {path!r} ({type(owner).__name__})" if path and owner is not None else ""
+        what = f"operator {op}{where} has no ONNX export at opset {opset}"
+    name = type(getattr(wrapper, "model", wrapper)).__name__
     return InvalidArgumentError(
-        f"the exporter cannot trace {type(model).__name__}{where}: {text.splitlines()[0] if text else exc!r}. "
-        "Both torch.onnx exporters failed; data-dependent control flow or custom ops are the usual cause."
+        f"cannot export {name} to ONNX: {what}. Both torch.onnx exporters (dynamo and TorchScript) failed; "
+        "replace that operation, or register a custom translation."
     )
 
 
@@ -158,8 +206,8 @@ def _export(wrapper: nn.Module, example: torch.Tensor, output: Path, opset: int,
                 warnings.simplefilter("ignore")
                 torch.onnx.export(wrapper, (example,), str(output), dynamo=False, opset_version=opset,
                                   dynamic_axes=axes, **names)
-        except Exception:
-            raise _trace_error(wrapper.model, dynamo_exc) from dynamo_exc
+        except Exception as legacy_exc:
+            raise _trace_error(wrapper, example, dynamo_exc, legacy_exc, opset) from legacy_exc
         warnings.warn(f"the dynamo exporter failed ({dynamo_exc!r:.200}); used the legacy exporter", stacklevel=3)
         return "legacy"
 

@@ -159,3 +159,27 @@ def test_export_program_writes_into_the_folder(tmp_path: Path):
     bad = subprocess.run([sys.executable, "-m", "export", str(tmp_path / "nope")], cwd=repo, capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+class _Spectral(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.eigh(x @ x.transpose(-1, -2))[0]
+
+
+class _Untraceable(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.spectral = _Spectral()
+        self.num_classes = 4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.spectral(self.conv(x).flatten(2)).flatten(1)[:, :4]
+
+
+def test_untraceable_model_error_names_the_module(tmp_path: Path):
+    config = {"architecture": "custom", "num_classes": 4,
+              "pretrained_cfg": {"input_size": [3, 32, 32], "mean": [0.5] * 3, "std": [0.5] * 3, "crop_pct": 1.0,
+                                 "interpolation": "bilinear"}}
+    with pytest.raises(ValueError, match=r"linalg_eigh.*module 'spectral' \(_Spectral\)"):
+        export_onnx(_Untraceable().eval(), config, tmp_path / "bad.onnx", log=lambda _: None)
