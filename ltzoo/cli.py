@@ -1,7 +1,7 @@
 """``ltzoo``: list the zoo, classify images, evaluate a checkpoint, publish a folder.
 
     ltzoo list [--available] [--json]
-    ltzoo predict IMAGE... [--model NAME] [--topk K] [--prior balanced|train] [--json]
+    ltzoo predict [IMAGE...] [--model NAME] [--topk K] [--prior balanced|train] [--json]
     ltzoo eval MODEL --dataset cifar10_lt --data-dir DIR [--split test] [--output-dir DIR]
     ltzoo eval MODEL --list-file LIST --image-root DIR [--output-dir DIR]
     ltzoo push FOLDER REPO_ID [--tag T] [--revision R] [--private]
@@ -37,14 +37,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from .export import sample_images
     from .loader import load
 
+    images = args.images or [str(p) for p in sample_images()]
     predictor = load(args.model, device=args.device, backend=args.backend)
-    results = predictor.predict(args.images, topk=args.topk, target_prior=args.prior)
+    results = predictor.predict(images, topk=args.topk, target_prior=args.prior)
     if args.json:
-        print(json.dumps([{"image": str(img), "predictions": r} for img, r in zip(args.images, results)], indent=2))
+        print(json.dumps([{"image": str(img), "predictions": r} for img, r in zip(images, results)], indent=2))
         return 0
-    for image, preds in zip(args.images, results):
+    for image, preds in zip(images, results):
         print(image)
         for p in preds:
             print(f"  {p['score']:7.2%}  {p['label']} ({p['index']})")
@@ -115,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--available", action="store_true", help="only embedded or published models")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_list)
-    p = sub.add_parser("predict", help="classify images")
-    p.add_argument("images", nargs="+")
+    p = sub.add_parser("predict", help="classify images (default: the bundled sample photos)")
+    p.add_argument("images", nargs="*", help="image files (none: the sample photos shipped with ltzoo)")
     p.add_argument("--model", default=DEFAULT_MODEL, help="zoo name, folder or hf-hub:org/repo")
     p.add_argument("--topk", type=int, default=5)
     p.add_argument("--prior", default="balanced", choices=("balanced", "train"))

@@ -15,6 +15,7 @@ from PIL import Image
 import ltzoo
 from ltzoo.calibration import prior_log_ratio
 from ltzoo.errors import CorruptFileError, InvalidArgumentError, MissingFileError, NotPublishedError, UnknownNameError
+from ltzoo.export import sample_images
 
 from .test_hub import COUNTS, NAMES, make_folder
 
@@ -116,6 +117,9 @@ def test_cli_list_predict_and_errors(folder: Path, tmp_path: Path):
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert rows[0]["image"] == str(image) and len(rows[0]["predictions"]) == 3
+    samples = _cli("predict", "--model", str(folder), "--json", "--topk", "1")
+    assert samples.returncode == 0, samples.stderr
+    assert [Path(r["image"]).name for r in json.loads(samples.stdout)] == [p.name for p in sample_images()]
     bad = _cli("predict", str(tmp_path / "missing.png"), "--model", str(folder))
     assert bad.returncode == 2 and "missing.png" in bad.stderr
     unknown = _cli("predict", str(image), "--model", "gcl-resnet32-cifar10")
