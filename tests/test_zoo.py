@@ -26,3 +26,21 @@ def test_every_zoo_recipe_is_listed():
     names = {r["name"] for r in list_models()}
     recipes = {p.stem for p in RECIPES.glob("*.yaml") if not p.stem.startswith("smoke")}
     assert recipes <= names
+
+
+def test_embedded_entry_loads_by_name_without_network(tmp_path, monkeypatch):
+    import shutil
+
+    import ltzoo
+    from ltzoo import zoo
+
+    from .test_hub import make_folder
+
+    folder = make_folder(tmp_path / "src")
+    monkeypatch.setattr(zoo, "EMBEDDED_DIR", tmp_path / "embedded")
+    shutil.copytree(folder, tmp_path / "embedded" / "ce-resnet32-cifar10lt")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    row = next(r for r in zoo.list_models(available_only=True) if r["name"] == "ce-resnet32-cifar10lt")
+    assert row["embedded"] and not row["published"]
+    predictor = ltzoo.load("ce-resnet32-cifar10lt", device="cpu")
+    assert predictor.label_names == ["apple", "bee", "cat", "dog", "eel"]
