@@ -76,6 +76,11 @@ class Handler(BaseHTTPRequestHandler):
     def _repo(self, repo_id: str) -> Repo | None:
         return self.state.repos.get(repo_id)
 
+    def _revision(self, repo_id: str, revision: str) -> tuple[Repo | None, str | None]:
+        """The repository and the commit a branch, tag or sha names (None when either is unknown)."""
+        repo = self._repo(repo_id)
+        return repo, repo.resolve(revision) if repo else None
+
     # ------------------------------------------------------------ routes
     def do_POST(self) -> None:  # noqa: N802
         path = unquote(urlsplit(self.path).path)
@@ -148,9 +153,8 @@ class Handler(BaseHTTPRequestHandler):
         self.state.requests.append(f"{self.command} {path}")
         info = re.fullmatch(r"/api/models/(?P<repo>[^/]+/[^/]+)(?:/revision/(?P<rev>.+))?", path)
         if info:
-            repo = self._repo(info["repo"])
-            sha = repo.resolve(info["rev"] or "main") if repo else None
-            if repo is None or sha is None:
+            repo, sha = self._revision(info["repo"], info["rev"] or "main")
+            if sha is None:
                 return self._error(404, "Repository or revision not found")
             return self._json(200, {
                 "id": info["repo"], "modelId": info["repo"], "sha": sha, "private": repo.private,
@@ -159,9 +163,8 @@ class Handler(BaseHTTPRequestHandler):
             })
         tree = re.fullmatch(r"/api/models/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<sub>.*))?", path)
         if tree:
-            repo = self._repo(tree["repo"])
-            sha = repo.resolve(tree["rev"]) if repo else None
-            if repo is None or sha is None:
+            repo, sha = self._revision(tree["repo"], tree["rev"])
+            if sha is None:
                 return self._error(404, "Repository or revision not found")
             prefix = (tree["sub"] or "").strip("/")
             entries = [{"type": "file", "path": name, "size": len(data), "oid": _git_blob_sha(data)}
@@ -170,9 +173,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, entries)
         resolve = re.fullmatch(r"/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)", path)
         if resolve:
-            repo = self._repo(resolve["repo"])
-            sha = repo.resolve(resolve["rev"]) if repo else None
-            if repo is None or sha is None:
+            repo, sha = self._revision(resolve["repo"], resolve["rev"])
+            if sha is None:
                 return self._error(404, "Repository or revision not found")
             data = repo.commits[sha].get(resolve["file"])
             if data is None:
