@@ -306,11 +306,12 @@ class Trainer:
             (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
         self.log(f"data: {self.data.description}; {len(self.data.train)} training images, "
                  f"class counts {self.data.class_counts.tolist()}; device {self.device}")
+        if resumed is not None and start_epoch == 0:
+            # a stage boundary (possibly after the last stage): the model as that stage left it
+            self.model.load_state_dict(resumed["model"])
         for index in range(start_stage, len(self.config["stages"])):
             stage = self.config["stages"][index]
             mid_stage = resumed is not None and index == start_stage and start_epoch > 0
-            if resumed is not None and not mid_stage:
-                self.model.load_state_dict(resumed["model"])  # the end of the previous stage
             if stage["type"] == "tau_norm":
                 self._tau_norm_stage(stage)
                 self._save_state(index + 1, 0, None)

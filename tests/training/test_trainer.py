@@ -227,3 +227,13 @@ def test_missing_split_list_names_the_file(tmp_path: Path):
     config = resolve_config({"dataset": "imagenet_lt", "data_dir": str(tmp_path), "stages": [{}]})
     with pytest.raises(FileNotFoundError, match="ImageNet_LT_train.txt.*train_list=PATH"):
         Trainer(config, tmp_path / "run", log=lambda _: None)
+
+
+def test_resume_after_all_stages_rewrites_the_same_model(tmp_path: Path):
+    one_stage = {**TINY, "stages": [{**TINY["stages"][0], "epochs": 1}]}
+    Trainer(resolve_config(one_stage), tmp_path, log=lambda _: None).fit()
+    first = load_file(tmp_path / "model" / "model.safetensors")
+    (tmp_path / "model" / "model.safetensors").unlink()  # e.g. the final save crashed
+    Trainer(resolve_config(one_stage), tmp_path, resume=True, log=lambda _: None).fit()
+    again = load_file(tmp_path / "model" / "model.safetensors")
+    assert all(torch.equal(first[k], again[k]) for k in first)
