@@ -6,11 +6,13 @@ decorator, a duplicate name raises, an unknown name suggests close ones.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from .errors import DuplicateNameError, UnknownNameError
+from .errors import DuplicateNameError, InvalidArgumentError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -49,8 +51,23 @@ class Registry(Generic[T]):
             raise UnknownNameError(self.kind, name, self._entries) from None
 
     def create(self, name: str, *args: Any, **kwargs: Any) -> T:
-        """Calls the factory registered as ``name``."""
-        return self.get(name)(*args, **kwargs)
+        """Calls the factory registered as ``name``; an option it does not take raises
+        InvalidArgumentError naming the option, close names and the options it has."""
+        factory = self.get(name)
+        try:
+            parameters = inspect.signature(factory).parameters
+        except (TypeError, ValueError):  # builtins without a signature
+            return factory(*args, **kwargs)
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            options = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+            for key in kwargs:
+                if key not in parameters:
+                    close = difflib.get_close_matches(key, options, n=3, cutoff=0.5)
+                    hint = f" Did you mean {', '.join(close)}?" if close else ""
+                    raise InvalidArgumentError(
+                        f"{self.kind} {name!r} has no option {key!r}.{hint} Its options: {', '.join(options)}"
+                    )
+        return factory(*args, **kwargs)
 
     def names(self, pattern: str = "*") -> list[str]:
         """Sorted registered names matching a shell-style ``pattern``."""

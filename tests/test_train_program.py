@@ -36,6 +36,29 @@ def test_bad_override_and_missing_data(tmp_path: Path):
     assert out.returncode == 2 and "cifar-10-batches-py" in out.stderr and "download=True" in out.stderr
 
 
+@pytest.mark.parametrize("recipe", sorted(p.stem for p in (REPO / "train" / "recipes").glob("*.yaml")))
+def test_every_recipe_builds_its_losses_and_tasks(recipe: str):
+    """Each recipe resolves, and every stage's loss and task construct with its arguments (a typo in
+    loss_args or task_args fails here, not hours into a run)."""
+    from ltzoo.losses import create_loss
+    from ltzoo.models import create_model
+    from ltzoo.training import create_task, load_recipe_file, resolve_config
+    from ltzoo.training.classifier_stages import StageModel
+
+    config = resolve_config(load_recipe_file(str(REPO / "train" / "recipes" / f"{recipe}.yaml")))
+    assert config["name"] == recipe or recipe.startswith("smoke")
+    counts = [100, 60, 30, 20, 10, 8, 6, 4, 2, 1]
+    cifar = config["model"].endswith("_cifar")
+    model = create_model(config["model"], num_classes=len(counts), head=config["head"]) if cifar else None
+    for stage in config["stages"]:
+        if stage["type"] != "train":
+            continue
+        loss = create_loss(stage["loss"], class_counts=counts, **stage["loss_args"])
+        if model is not None and stage["classifier_init"] == "keep":
+            create_task(stage["task"], StageModel(model, stage["train_scope"]), loss, class_counts=counts,
+                        mixup_alpha=stage["mixup_alpha"], **stage["task_args"])
+
+
 @pytest.mark.slow
 @pytest.mark.data
 def test_smoke_recipe_on_real_cifar(cifar_root: Path, tmp_path: Path):

@@ -9,26 +9,30 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ..errors import InvalidArgumentError
 from .file_datasets import FileImageDataset
 
 
 class _Transformed(Dataset):
-    def __init__(self, dataset: FileImageDataset, transform: Callable):
-        self.dataset, self.transform = dataset, transform
+    def __init__(self, dataset: FileImageDataset, transform: Callable, views: int):
+        self.dataset, self.transform, self.views = dataset, transform, views
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
         image, label = self.dataset[index]
-        return self.transform(image), label
+        if self.views == 1:
+            return self.transform(image), label
+        return torch.stack([self.transform(image) for _ in range(self.views)]), label
 
 
 class FileBatches:
     """Decodes and transforms images in ``num_workers`` processes; batches land on ``device``.
 
     Worker seeds derive from torch's global generator, so a seeded run (and its resumption,
-    which restores that generator) draws the same augmentations.
+    which restores that generator) draws the same augmentations. With ``views > 1`` each image is
+    transformed that many times and batches are ``[views * B, C, H, W]``, view-major.
     """
 
     def __init__(
@@ -39,8 +43,11 @@ class FileBatches:
         device: torch.device | str = "cpu",
         num_workers: int = 0,
         drop_last: bool = False,
+        views: int = 1,
     ):
-        self.dataset = _Transformed(dataset, transform)
+        if views < 1:
+            raise InvalidArgumentError(f"views must be >= 1, got {views}")
+        self.dataset = _Transformed(dataset, transform, views)
         self.batch_size, self.num_workers, self.drop_last = batch_size, num_workers, drop_last
         self.device = torch.device(device)
 
@@ -52,4 +59,6 @@ class FileBatches:
         loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=indices, num_workers=self.num_workers,
                             pin_memory=self.device.type == "cuda", drop_last=self.drop_last)
         for images, targets in loader:
+            if images.ndim == 5:  # [B, V, C, H, W] -> view-major [V * B, C, H, W]
+                images = images.transpose(0, 1).reshape(-1, *images.shape[2:])
             yield images.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)

@@ -60,6 +60,8 @@ class TensorBatches:
         augment: random crop (``padding``) + flip; off for evaluation.
         device: where images live and batches are produced.
         drop_last: drop the last incomplete batch.
+        views: independently augmented copies of each image per batch, concatenated view-major
+            (``[views * B, C, H, W]``) as contrastive methods take them.
 
     Iterate with :meth:`epoch` given the sample order (from a sampler).
     """
@@ -75,6 +77,7 @@ class TensorBatches:
         padding: int = 4,
         device: torch.device | str = "cpu",
         drop_last: bool = False,
+        views: int = 1,
     ):
         images = torch.as_tensor(np.asarray(images))
         if images.dtype != torch.uint8 or images.ndim != 4:
@@ -84,6 +87,9 @@ class TensorBatches:
             raise InvalidArgumentError(f"targets must have {images.shape[0]} labels, got shape {tuple(labels.shape)}")
         if batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be >= 1, got {batch_size}")
+        if views < 1 or (views > 1 and not augment):
+            raise InvalidArgumentError(f"views must be 1, or >= 2 with augment=True, got {views}")
+        self.views = views
         self.device = torch.device(device)
         self.images = images.permute(0, 3, 1, 2).contiguous().to(self.device)
         self.targets = labels.to(self.device)
@@ -100,11 +106,12 @@ class TensorBatches:
     def epoch(
         self, order: Sequence[int] | torch.Tensor | None = None, generator: torch.Generator | None = None
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yields ``(images float32 [B, C, H, W], targets [B])`` in ``order`` (default: 0..N-1)."""
+        """Yields ``(images float32 [views * B, C, H, W], targets [B])`` in ``order`` (default: 0..N-1)."""
         index = torch.arange(len(self.targets)) if order is None else torch.as_tensor(order, dtype=torch.long)
         for start in range(0, self.num_batches(len(index)) * self.batch_size, self.batch_size):
             batch_idx = index[start : start + self.batch_size].to(self.device)
             images = self.images[batch_idx]
             if self.augment:
-                images = random_crop_flip(images, self.padding, generator=generator)
+                images = torch.cat([random_crop_flip(images, self.padding, generator=generator)
+                                    for _ in range(self.views)])
             yield normalize_uint8(images, self.mean, self.std), self.targets[batch_idx]

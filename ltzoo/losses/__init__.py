@@ -14,7 +14,7 @@ from .class_balanced import ClassBalancedLoss
 from .contrastive import BalancedSupConLoss, SupConLoss
 from .cross_entropy import CrossEntropyLoss, FocalLoss
 from .gcl import GCLAngularLoss, GCLLoss
-from .ldam import LDAMLoss, drw_weights, effective_number_weights
+from .ldam import LDAMLoss, drw_weights, effective_number_weights, inverse_frequency_weights
 from .logit_adjustment import BalancedSoftmaxLoss, LogitAdjustedLoss, posthoc_logit_adjust
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "create_loss",
     "drw_weights",
     "effective_number_weights",
+    "inverse_frequency_weights",
     "linear_batch_frequency",
     "list_losses",
     "posthoc_logit_adjust",

@@ -30,7 +30,7 @@ def create_loss(name: str, class_counts: Any = None, **kwargs: Any) -> nn.Module
     factory = _LOSSES.get(name)
     if "class_counts" in inspect.signature(factory).parameters:
         kwargs["class_counts"] = class_counts
-    return factory(**kwargs)
+    return _LOSSES.create(name, **kwargs)
 
 
 def list_losses(pattern: str = "*") -> list[str]:

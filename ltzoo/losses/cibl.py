@@ -42,13 +42,16 @@ class CIBLLoss(nn.Module):
     """``mean_i (1 - w_i) CE_i + w_i SupCon_i`` with ``w_i = clamp(scale * weight_fn(k_i, B), 0, 1)``.
 
     ``forward(logits [B, C], features [B, V, D], target [B])``: logits from the (cosine)
-    classifier, already scaled; features the unit-norm projections of V views.
+    classifier, multiplied by ``s`` before the cross-entropy; features the unit-norm
+    projections of V views.
 
     Args:
         class_counts: training images per class (fixes C).
         temperature: SupCon temperature (also its base temperature).
         contrastive_scale: the global knob moving weight toward the contrastive term.
         weight_fn: maps (per-sample class count in the batch ``[B]``, B) to weights ``[B]``.
+        s: logit scale (1 for logits that are already scaled; a cosine classifier's cosines need
+            a scale such as 30, the NormedLinear convention).
 
     Example:
         >>> loss_fn = CIBLLoss([100, 10])
@@ -62,11 +65,13 @@ class CIBLLoss(nn.Module):
         temperature: float = 0.1,
         contrastive_scale: float = 1.0,
         weight_fn: Callable[[torch.Tensor, int], torch.Tensor] = linear_batch_frequency,
+        s: float = 1.0,
     ):
         super().__init__()
         self.num_classes = counts_tensor(class_counts).numel()
         self.contrastive_scale = check_positive(contrastive_scale, "contrastive_scale", allow_zero=True)
         self.weight_fn = weight_fn
+        self.s = check_positive(s, "s")
         self.supcon = SupConLoss(temperature=temperature, base_temperature=temperature, reduction="none")
 
     def contrastive_weights(self, target: torch.Tensor) -> torch.Tensor:
@@ -82,6 +87,6 @@ class CIBLLoss(nn.Module):
                 f"features must be [{logits.shape[0]}, views, dim], got {tuple(features.shape)}"
             )
         weights = self.contrastive_weights(target)
-        ce = F.cross_entropy(upcast(logits), target, reduction="none")
+        ce = F.cross_entropy(self.s * upcast(logits), target, reduction="none")
         contrastive = self.supcon(features, target)
         return explain_nonfinite(((1.0 - weights) * ce + weights * contrastive).mean(), logits=logits)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import as_class_counts, check_positive, check_range
+from ..errors import UnknownNameError
 from ._common import (
     ClassWeightMixin,
     check_logits_target,
@@ -36,6 +37,21 @@ def effective_number_weights(class_counts: Any, beta: float = 0.9999) -> np.ndar
     return weights / weights.sum() * len(counts)
 
 
+def inverse_frequency_weights(class_counts: Any) -> np.ndarray:
+    """``w_c = (1 / n_c) / sum_k (1 / n_k)``: the inverse-class-frequency ("icf") weights of the
+    SCL + RSG + LDAM training script (Wang, Lassila & Ali, arXiv 2501.13756); they sum to 1.
+
+    Example:
+        >>> inverse_frequency_weights([300, 100]).round(3)
+        array([0.25, 0.75])
+    """
+    inverse = 1.0 / as_class_counts(class_counts).astype(np.float64)
+    return inverse / inverse.sum()
+
+
+CLASS_WEIGHTINGS = {"effective_number": effective_number_weights, "inverse_frequency": inverse_frequency_weights}
+
+
 def drw_weights(class_counts: Any, epoch: int, drw_epoch: int = 160, beta: float = 0.9999) -> np.ndarray:
     """The deferred re-weighting schedule of LDAM-DRW: ones before ``drw_epoch``, then
     :func:`effective_number_weights` with ``beta`` (the reference's ``betas = [0, beta]``)."""
@@ -50,7 +66,9 @@ class LDAMLoss(ClassWeightMixin, nn.Module):
 
     ``m_c = max_m * n_c^(-1/4) / max_k n_k^(-1/4)``; loss ``CE(s * (z - m_y onehot_y), y, weight)``.
     Takes cosines from a cosine classifier (the reference's ``NormedLinear``); the class weight
-    can be changed during training (``set_weight``, used by DRW).
+    can be changed during training (``set_weight``, used by DRW). ``weight`` is per-class values
+    or the name of a weighting of the class counts (``CLASS_WEIGHTINGS``: ``effective_number``
+    with beta 0.9999, ``inverse_frequency``), so a recipe can follow the counts it trains on.
 
     Example:
         >>> loss_fn = LDAMLoss([5000, 500, 50])
@@ -63,6 +81,10 @@ class LDAMLoss(ClassWeightMixin, nn.Module):
         margins = 1.0 / torch.sqrt(torch.sqrt(counts))
         margins = margins * (check_positive(max_m, "max_m", allow_zero=True) / margins.max())
         self.register_buffer("m_list", margins.float())
+        if isinstance(weight, str):
+            if weight not in CLASS_WEIGHTINGS:
+                raise UnknownNameError("class weighting", weight, CLASS_WEIGHTINGS)
+            weight = CLASS_WEIGHTINGS[weight](counts.numpy())
         self.register_buffer("weight", optional_weight(weight, counts.numel()))
         self.num_classes = counts.numel()
         self.s = check_positive(s, "s")

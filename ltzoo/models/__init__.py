@@ -5,12 +5,14 @@ from .factory import create_model
 from .heads import CosineClassifier, LearnableWeightScaling, create_head, list_heads, tau_normalize
 from .resnet_cifar import ResNetCifar
 from .rsg import RSG, head_classes
+from .staged import StagedBackbone
 
 __all__ = [
     "CosineClassifier",
     "LearnableWeightScaling",
     "RSG",
     "ResNetCifar",
+    "StagedBackbone",
     "create_head",
     "create_model",
     "head_classes",

@@ -3,14 +3,17 @@
 from .config import RUN_DEFAULTS, STAGE_DEFAULTS, apply_override, load_recipe_file, resolve_config
 from .data_setup import DataBundle, create_data, list_datasets
 from .schedules import create_schedule
-from .tasks import ClassificationTask, create_task, list_tasks, mixup_batch
+from .tasks import ClassificationTask, ContrastiveTask, RSGTask, Task, create_task, list_tasks, mixup_batch
 from .trainer import Trainer
 
 __all__ = [
     "RUN_DEFAULTS",
     "STAGE_DEFAULTS",
     "ClassificationTask",
+    "ContrastiveTask",
     "DataBundle",
+    "RSGTask",
+    "Task",
     "Trainer",
     "apply_override",
     "create_data",

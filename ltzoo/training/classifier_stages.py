@@ -15,31 +15,47 @@ from ..models.factory import set_classifier
 
 
 class StageModel(nn.Module):
-    """The model as one stage trains it: whole (``all``) or only the classifier on frozen
-    features (``classifier``: backbone in eval mode, features under no_grad)."""
+    """The model as one stage trains it.
+
+    ``scope``: ``all`` (everything), ``classifier`` (the classifier on frozen features: backbone
+    in eval mode, features under no_grad: cRT, LWS, GCL stage 2), or comma-separated module
+    names trained with the classifier while the rest stays frozen in eval mode (partial
+    fine-tuning of a pretrained backbone, e.g. ``layer4`` as GCL does on Places-LT).
+    """
 
     def __init__(self, model: nn.Module, scope: str):
         super().__init__()
-        if scope not in ("all", "classifier"):
-            raise InvalidArgumentError(f"train_scope must be 'all' or 'classifier', got {scope!r}")
         self.model, self.scope = model, scope
         self.classifier = model.get_classifier()
-        if scope == "classifier":
-            model.requires_grad_(False)
-            if isinstance(self.classifier, LearnableWeightScaling):
-                self.classifier.scales.requires_grad_(True)  # the wrapped linear stays frozen
-            else:
-                self.classifier.requires_grad_(True)
+        self.trained: list[nn.Module] = []
+        if scope == "all":
+            return
+        names = [] if scope == "classifier" else [n.strip() for n in scope.split(",") if n.strip()]
+        known = dict(model.named_modules())
+        missing = [n for n in names if n not in known]
+        if missing or (scope != "classifier" and not names):
+            tops = ", ".join(n for n, _ in model.named_children())
+            raise InvalidArgumentError(
+                f"train_scope must be 'all', 'classifier' or module names of {type(model).__name__} "
+                f"(top-level: {tops}); got {scope!r}"
+            )
+        model.requires_grad_(False)
+        self.trained = [known[n] for n in names] + [self.classifier]
+        for module in self.trained:
+            module.requires_grad_(True)
+        if isinstance(self.classifier, LearnableWeightScaling):
+            self.classifier.linear.requires_grad_(False)  # LWS learns only its scales
 
     def train(self, mode: bool = True) -> StageModel:
         super().train(mode)
-        if self.scope == "classifier":
+        if self.scope != "all":
             self.model.eval()
-            self.classifier.train(mode)
+            for module in self.trained:
+                module.train(mode)
         return self
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if self.scope == "all":
+        if self.scope != "classifier":
             return self.model(images)
         with torch.no_grad():
             features = self.model.forward_head(self.model.forward_features(images), pre_logits=True)

@@ -54,7 +54,8 @@ STAGE_DEFAULTS: dict[str, Any] = {
     # the validation split from tau_grid (Kang et al. ICLR 2020)
     "type": "train",
     "tau_grid": [round(0.1 * i, 1) for i in range(21)],
-    "task": "classification",
+    "task": "classification",  # a registered task (ltzoo.training.list_tasks()) and its options
+    "task_args": {},
     "train_scope": "all",
     "classifier_init": "keep",  # keep | reset (cRT) | lws (learnable weight scaling)
     "epochs": 200,
@@ -71,6 +72,9 @@ STAGE_DEFAULTS: dict[str, Any] = {
     "sampler_args": {},
     "loss": "ce",
     "loss_args": {},
+    # deferred re-sampling (LDAM-DRS, Cao et al. 2019): from drs_epoch on, draw batches with drs_sampler
+    "drs_epoch": None,
+    "drs_sampler": "class_balanced",
     "drw_epoch": None,
     "drw_beta": 0.9999,
     "mixup_alpha": 0.0,

@@ -94,7 +94,7 @@ class Trainer:
     def _state_path(self) -> Path:
         return self.output_dir / STATE_NAME
 
-    def _save_state(self, stage: int, epoch: int, optimizer: torch.optim.Optimizer | None) -> None:
+    def _save_state(self, stage: int, epoch: int, parts: dict[str, Any] | None = None) -> None:
         if not self.dist.is_main:
             return
         state = {
@@ -102,7 +102,8 @@ class Trainer:
             "stage": stage,
             "epoch": epoch,
             "model": self.model.state_dict(),
-            "optimizer": optimizer.state_dict() if optimizer is not None else {},
+            "optimizer": parts["optimizer"].state_dict() if parts else {},
+            "task": parts["task"].training_state() if parts else {},
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
             "history": self.history,
@@ -121,13 +122,16 @@ class Trainer:
                 f"{self._state_path()} was written by a different recipe (options differ: {', '.join(differing)}); "
                 "resume with the same recipe and overrides, or use another --output-dir"
             )
-        torch.set_rng_state(state["rng_cpu"])
-        if self.device.type == "cuda" and state["rng_cuda"]:
-            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self._restore_rng(state)
         self.history, self.best = state["history"], state["best"]
         if self.dist.is_main:
             self._rewrite_metrics_log()
         return state
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        torch.set_rng_state(state["rng_cpu"])
+        if self.device.type == "cuda" and state["rng_cuda"]:
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
 
     def _rewrite_metrics_log(self) -> None:
         lines = "".join(json.dumps(h) + "\n" for h in self.history)
@@ -176,36 +180,40 @@ class Trainer:
             raise InvalidArgumentError(f"classifier_init must be 'keep', 'reset' or 'lws', got {init!r}")
         self.model.requires_grad_(True)
         stage_model = StageModel(self.model, stage["train_scope"])
-        params = [p for p in stage_model.parameters() if p.requires_grad]
+        loss_fn = create_loss(stage["loss"], class_counts=self.data.class_counts, **stage["loss_args"]).to(self.device)
+        task = create_task(stage["task"], stage_model, loss_fn, class_counts=self.data.class_counts,
+                           mixup_alpha=stage["mixup_alpha"], **stage["task_args"]).to(self.device)
+        # the stage's trainable network parameters and the task's own modules (projection head, RSG)
+        params = [p for p in task.parameters() if p.requires_grad]
         optimizer = torch.optim.SGD(
             params, lr=stage["lr"], momentum=stage["momentum"], weight_decay=stage["weight_decay"],
             nesterov=stage["nesterov"],
         )
-        runner: nn.Module = stage_model
+        runner: nn.Module = task
         if self.dist.enabled:
-            runner = nn.parallel.DistributedDataParallel(stage_model)
+            runner = nn.parallel.DistributedDataParallel(task, find_unused_parameters=task.find_unused_parameters)
         if self.config["compile"]:
             runner = torch.compile(runner)
-        loss_fn = create_loss(stage["loss"], class_counts=self.data.class_counts, **stage["loss_args"]).to(self.device)
         per_rank_batch = stage["batch_size"] // self.dist.world_size
         if per_rank_batch * self.dist.world_size != stage["batch_size"]:
             raise InvalidArgumentError(
                 f"batch_size {stage['batch_size']} must be divisible by the number of processes {self.dist.world_size}"
             )
-        sampler = create_sampler(
-            stage["sampler"], self.data.train.targets, seed=self.config["seed"] + 1000 * index,
-            num_replicas=self.dist.world_size, rank=self.dist.rank, **stage["sampler_args"],
-        )
         return {
-            "model": runner,
-            "stage_model": stage_model,
+            "runner": runner,
+            "task": task,
             "optimizer": optimizer,
             "schedule": create_schedule(stage),
             "loss_fn": loss_fn,
-            "task": create_task(stage["task"], loss_fn, mixup_alpha=stage["mixup_alpha"]),
-            "sampler": sampler,
-            "batches": self._batches(self.data.train, per_rank_batch, train=True),
+            "sampler": self._sampler(index, stage["sampler"], **stage["sampler_args"]),
+            "drs_sampler": self._sampler(index, stage["drs_sampler"]) if stage["drs_epoch"] is not None else None,
+            "batches": self._batches(self.data.train, per_rank_batch, train=True, views=task.views),
         }
+
+    def _sampler(self, index: int, name: str, **kwargs: Any) -> Any:
+        """Stage ``index``'s sampler: seeded per stage, sharded across DDP processes."""
+        return create_sampler(name, self.data.train.targets, seed=self.config["seed"] + 1000 * index,
+                              num_replicas=self.dist.world_size, rank=self.dist.rank, **kwargs)
 
     def _tau_norm_stage(self, stage: dict[str, Any]) -> None:
         best, score = select_tau_norm(
@@ -227,11 +235,12 @@ class Trainer:
         if stage["drw_epoch"] is not None:
             weights = drw_weights(self.data.class_counts, epoch, stage["drw_epoch"], stage["drw_beta"])
             parts["loss_fn"].set_weight(torch.as_tensor(weights, dtype=torch.float32))
-        sampler = parts["sampler"]
+        deferred = stage["drs_epoch"] is not None and epoch >= stage["drs_epoch"]
+        sampler = parts["drs_sampler"] if deferred else parts["sampler"]
         sampler.set_epoch(epoch)
         order = torch.as_tensor(list(sampler))
-        model, optimizer, task = parts["model"], parts["optimizer"], parts["task"]
-        model.train()
+        runner, optimizer = parts["runner"], parts["optimizer"]
+        runner.train()
         accum = max(1, stage["grad_accum_steps"])
         max_steps = stage["max_steps_per_epoch"]
         total_loss, seen, start = 0.0, 0, time.perf_counter()
@@ -250,7 +259,7 @@ class Trainer:
                      "check the data, then --resume")
             try:
                 with self._autocast():
-                    out = task(model, images, targets)
+                    out = runner(images, targets, epoch=epoch)
             except NonFiniteError as exc:
                 raise TrainingDivergedError(f"the model produced non-finite outputs {where}") from exc
             loss = out["loss"]
@@ -271,9 +280,9 @@ class Trainer:
         elapsed = time.perf_counter() - start
         return {"train_loss": total_loss / max(seen, 1), "lr": lr, "images_per_s": seen / elapsed, "epoch_s": elapsed}
 
-    def _batches(self, split: Split, batch_size: int, train: bool) -> Any:
+    def _batches(self, split: Split, batch_size: int, train: bool, views: int = 1) -> Any:
         return split.batches(batch_size, train=train, data_config=self.data_config, device=self.device,
-                             num_workers=self.config["num_workers"])
+                             num_workers=self.config["num_workers"], views=views)
 
     @torch.inference_mode()
     def _predict(self, split: Split) -> tuple[torch.Tensor, torch.Tensor]:
@@ -314,7 +323,7 @@ class Trainer:
             mid_stage = resumed is not None and index == start_stage and start_epoch > 0
             if stage["type"] == "tau_norm":
                 self._tau_norm_stage(stage)
-                self._save_state(index + 1, 0, None)
+                self._save_state(index + 1, 0)
                 resumed = None
                 continue
             # mid-stage a reset classifier must not be re-drawn; an LWS wrapper is rebuilt, then
@@ -324,6 +333,11 @@ class Trainer:
             if mid_stage:
                 self.model.load_state_dict(resumed["model"])
                 parts["optimizer"].load_state_dict(resumed["optimizer"])
+                if resumed.get("task"):  # absent in checkpoints written before tasks had state
+                    parts["task"].load_training_state(resumed["task"])
+                # building the stage drew random numbers (task modules' initialisation) that the
+                # interrupted run drew before its checkpoint: continue from the saved generator
+                self._restore_rng(resumed)
             first = start_epoch if mid_stage else 0
             for epoch in range(first, stage["epochs"]):
                 record = {"stage": stage["name"], "epoch": epoch + 1}
@@ -336,12 +350,12 @@ class Trainer:
                         if self.dist.is_main:
                             _atomic_save_file(self.model.state_dict(), self.output_dir / "best_model.safetensors")
                 self._append_metrics(record)
-                self._save_state(index, epoch + 1, parts["optimizer"])
+                self._save_state(index, epoch + 1, parts)
                 self.log(_format_record(record))
             fold_lws(self.model)
             if self.dist.is_main:
                 _atomic_save_file(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
-            self._save_state(index + 1, 0, None)
+            self._save_state(index + 1, 0)
             resumed = None
         result = self._finish() if self.dist.is_main else {}
         barrier(self.dist)

@@ -102,6 +102,15 @@ def test_ldam_with_drw_weights_matches_reference(batch):
     np.testing.assert_allclose(weights, ref.cb_weights(COUNTS, 0.9999))
 
 
+def test_ldam_with_named_inverse_frequency_weights_matches_reference(batch):
+    cos, y, _ = batch
+    icf = (1.0 / np.asarray(COUNTS, dtype=np.float64)) / np.sum(1.0 / np.asarray(COUNTS, dtype=np.float64))
+    fn = L.LDAMLoss(COUNTS, max_m=0.3, weight="inverse_frequency")
+    close(fn(cos, y), ref.ldam(cos.numpy(), y.numpy(), COUNTS, 0.3, 30.0, weight=icf))
+    with pytest.raises(KeyError, match="inverse_frequency"):
+        L.LDAMLoss(COUNTS, weight="inverse_frequncy")
+
+
 @pytest.mark.parametrize("tau", [0.0, 0.5, 1.0, 2.0])
 def test_logit_adjusted_matches_reference(batch, tau):
     logits, y, _ = batch
@@ -165,6 +174,10 @@ def test_cibl_is_convex_combination_of_ce_and_supcon():
     ce = torch.as_tensor(ref.ce_per_sample(logits.numpy(), y.numpy()))
     sc = L.SupConLoss(temperature=0.1, base_temperature=0.1, reduction="none")(feats, y)
     close(fn(logits, feats, y), ((1 - w) * ce + w * sc).mean().item())
+    # s scales the logits of the CE term only (cosine classifiers)
+    ce_scaled = torch.as_tensor(ref.ce_per_sample(20.0 * logits.numpy(), y.numpy()))
+    scaled = L.CIBLLoss([100, 10, 1], temperature=0.1, s=20.0)
+    close(scaled(logits, feats, y), ((1 - w) * ce_scaled + w * sc).mean().item())
     # the knob moves weight towards the contrastive term, clamped at 1
     assert (L.CIBLLoss([100, 10, 1], contrastive_scale=3.0).contrastive_weights(y) >= w).all()
     assert L.CIBLLoss([100, 10, 1], contrastive_scale=10.0).contrastive_weights(y).max() == 1.0
