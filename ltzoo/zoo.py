@@ -6,7 +6,7 @@ produce them.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,16 @@ def _entry(method: str, backbone: str, dataset: str, recipe_ready: bool) -> ZooE
                     recipe=name, repo_id=f"{HUB_ORG}/{name}", recipe_ready=recipe_ready)
 
 
+# weights shipped inside the package (ltzoo/assets/models/<name>/): the sha256 of model.safetensors
+# (verified on load) and the test metrics of its config.json (tests/test_zoo.py checks both)
+_EMBEDDED: dict[str, dict[str, Any]] = {
+    "gcl-resnet32-cifar10lt": {
+        "sha256": "c72526ff26dc0918185459959e6afc46855ee1d4e0db450b563a50567935064e",
+        "metrics": {"top1": 0.8304, "many": 0.84375, "medium": 0.777, "ece_calibrated": 0.012094755995263216},
+        "params_m": 0.464,
+    },
+}
+
 _ZOO: dict[str, ZooEntry] = {}
 for _dataset in ("cifar10lt", "cifar100lt"):
     for _method in _CIFAR_METHODS:
@@ -84,6 +94,8 @@ for _dataset, _backbone in _LARGE.items():
     for _method in _LARGE_METHODS:
         _e = _entry(_method, _backbone, _dataset, recipe_ready=(_method, _dataset) in _LARGE_READY)
         _ZOO[_e.name] = _e
+for _name, _pinned in _EMBEDDED.items():
+    _ZOO[_name] = replace(_ZOO[_name], **_pinned)
 
 
 def list_models(pattern: str = "*", available_only: bool = False) -> list[dict[str, Any]]:

@@ -38,10 +38,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_torch_and_onnxruntime_agree_on_real_photos(exported: Path):
-    photos = real_photos()
-    torch_pred = ltzoo.load(exported, device="cpu")
-    onnx_pred = ltzoo.load(exported, backend="onnx")
+def _assert_parity(torch_pred, onnx_pred, photos: list[Path]) -> None:
     torch_logits = torch_pred.logits(photos).numpy() / torch_pred.temperature + torch_pred._prior_bias(None).numpy()
     onnx_logits = onnx_pred.logits(photos)
     assert np.abs(torch_logits - onnx_logits).max() < 1e-4
@@ -50,6 +47,16 @@ def test_torch_and_onnxruntime_agree_on_real_photos(exported: Path):
         np.testing.assert_allclose(onnx_pred.predict_proba(photos, target_prior=prior),
                                    torch_pred.predict_proba(photos, target_prior=prior), atol=1e-5)
     assert [r[0]["label"] for r in onnx_pred.predict(photos)] == [r[0]["label"] for r in torch_pred.predict(photos)]
+
+
+def test_torch_and_onnxruntime_agree_on_real_photos(exported: Path):
+    _assert_parity(ltzoo.load(exported, device="cpu"), ltzoo.load(exported, backend="onnx"), real_photos())
+
+
+def test_embedded_model_ships_an_onnx_twin_that_agrees_with_torch():
+    """The zoo's embedded CIFAR-10-LT model: the model.onnx shipped next to its weights."""
+    name = "gcl-resnet32-cifar10lt"
+    _assert_parity(ltzoo.load(name, device="cpu"), ltzoo.load(name, backend="onnx"), real_photos())
 
 
 def test_metadata_is_complete(exported: Path):

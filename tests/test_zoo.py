@@ -22,6 +22,23 @@ def test_entry_schema_and_recipe(row):
         assert len(entry.revision) == 40 and entry.sha256 and len(entry.sha256) == 64
 
 
+@pytest.mark.parametrize("name", [r["name"] for r in list_models() if r["embedded"]])
+def test_embedded_entry_matches_its_files(name):
+    """An embedded entry's pinned sha256 and metrics are those of the shipped checkpoint."""
+    import json
+
+    from ltzoo.hub import sha256_of
+
+    entry = get_entry(name)
+    assert entry.sha256 == sha256_of(entry.embedded_path / "model.safetensors")
+    config = json.loads((entry.embedded_path / "config.json").read_text())
+    assert entry.metrics and entry.metrics == {k: config["ltzoo"]["metrics"][k] for k in entry.metrics}
+    from ltzoo.hub import load_model
+
+    model, _ = load_model(entry.embedded_path, entry.sha256)
+    assert entry.params_m == round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+
+
 def test_every_zoo_recipe_is_listed():
     names = {r["name"] for r in list_models()}
     recipes = {p.stem for p in RECIPES.glob("*.yaml") if not p.stem.startswith("smoke")}
