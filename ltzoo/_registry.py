@@ -6,13 +6,12 @@ decorator, a duplicate name raises, an unknown name suggests close ones.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from .errors import DuplicateNameError, InvalidArgumentError, UnknownNameError
+from .errors import DuplicateNameError, InvalidArgumentError, UnknownNameError, did_you_mean
 
 T = TypeVar("T")
 
@@ -62,10 +61,9 @@ class Registry(Generic[T]):
             options = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
             for key in kwargs:
                 if key not in parameters:
-                    close = difflib.get_close_matches(key, options, n=3, cutoff=0.5)
-                    hint = f" Did you mean {', '.join(close)}?" if close else ""
                     raise InvalidArgumentError(
-                        f"{self.kind} {name!r} has no option {key!r}.{hint} Its options: {', '.join(options)}"
+                        f"{self.kind} {name!r} has no option {key!r}.{did_you_mean(key, options)} "
+                        f"Its options: {', '.join(options)}"
                     )
         return factory(*args, **kwargs)
 

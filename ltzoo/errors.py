@@ -38,13 +38,19 @@ class NonFiniteError(InvalidArgumentError):
     """A tensor argument holds NaN or infinite values."""
 
 
+def did_you_mean(name: str, known: Iterable[str], quote: bool = False) -> str:
+    """`` Did you mean a, b?`` for the names of ``known`` close to ``name`` (empty when none)."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    names = [repr(c) if quote else c for c in close]
+    return f" Did you mean {', '.join(names)}?" if close else ""
+
+
 class UnknownNameError(LtzooError, KeyError):
     """A registry lookup (loss, model, sampler, recipe, ...) found no such name."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str]):
         known = sorted(known)
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, known, quote=True)
         listing = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
         self.message = f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}."
         super().__init__(self.message)

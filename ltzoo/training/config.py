@@ -8,12 +8,11 @@ parsed as YAML and type-checked against the defaults.
 from __future__ import annotations
 
 import copy
-import difflib
 from typing import Any
 
 import yaml
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, did_you_mean
 
 RUN_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -86,9 +85,7 @@ _NUMBER = (int, float)
 
 
 def _suggest(key: str, known: dict[str, Any], where: str) -> InvalidArgumentError:
-    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
-    return InvalidArgumentError(f"unknown {where} option {key!r}.{hint} Known: {', '.join(sorted(known))}")
+    return InvalidArgumentError(f"unknown {where} option {key!r}.{did_you_mean(key, known)} Known: {', '.join(sorted(known))}")
 
 
 def _check_type(key: str, value: Any, default: Any) -> Any:
