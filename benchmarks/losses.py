@@ -8,33 +8,15 @@ contrastive losses).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from timing import interleaved_medians
 
 import ltzoo.losses as L
 
 CONTRASTIVE = {"supcon", "balanced_supcon", "cibl"}
-
-
-def paired_times(baseline, candidate, repeats: int) -> tuple[float, float]:
-    """Median seconds of ``baseline`` and ``candidate``, run alternately so that machine noise
-    and frequency drift hit both alike."""
-    for _ in range(5):
-        baseline()
-        candidate()
-    base, cand = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        baseline()
-        base.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        candidate()
-        cand.append(time.perf_counter() - start)
-    return statistics.median(base), statistics.median(cand)
 
 
 def main() -> None:
@@ -77,7 +59,8 @@ def main() -> None:
             call = lambda fn=fn: fn(logits, feats, target)  # noqa: E731
         else:
             call = lambda fn=fn: fn(logits, target)  # noqa: E731
-        baseline, seconds = paired_times(baseline_step, lambda call=call: step(call), args.repeats)
+        times = interleaved_medians({"ce": baseline_step, name: lambda call=call: step(call)}, args.repeats, warmup=5)
+        baseline, seconds = times["ce"], times[name]
         ratio = seconds / baseline
         target_text = "n/a (contrastive)" if name in CONTRASTIVE else ("<= 2x ok" if ratio <= 2 else "<= 2x MISSED")
         if name not in CONTRASTIVE and ratio > 2:

@@ -1,7 +1,7 @@
 """CPU inference: torch eager vs onnxruntime fp32 vs onnxruntime int8 (static QDQ), median
 latency at batch 1 and throughput at batch 32, for resnet32_cifar (32 px) and resnet50 (224 px),
-measured in the same run. Targets here: onnxruntime fp32 >= 1.5x torch eager at batch 1 for
-resnet50; int8 static >= 2x fp32 onnxruntime.
+measured in the same run with the three called in turn. Targets here: onnxruntime fp32 >= 1.5x
+torch eager at batch 1 for resnet50; int8 static >= 2x fp32 onnxruntime.
 
 With ``--checkpoint FOLDER --data-dir DIR`` it also reports the top-1 and ECE change of int8 on
 the CIFAR-10-LT test split (target: <= 0.5 point top-1 drop).
@@ -12,30 +12,18 @@ the CIFAR-10-LT test split (target: <= 0.5 point top-1 drop).
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from timing import interleaved_medians
 
 import ltzoo
 from ltzoo.export import data_config_of, export_onnx, quantize_int8, sample_images
 from ltzoo.hub import load_model, save_pretrained
 from ltzoo.images import load_image
 from ltzoo.runtime import ImagePreprocessor
-
-
-def median_seconds(fn, repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def session(path: Path, threads: int):
@@ -55,15 +43,19 @@ def bench_model(folder: Path, threads: int, repeats: int) -> dict[str, float]:
     quantize_int8(folder / "model.onnx", folder / "model.int8.onnx", "static", pixels, preprocessor=pre)
     x1 = pre.normalize(pixels[:1])
     x32 = pre.normalize(np.resize(pixels, (32, *pixels.shape[1:])))
+    files = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
+    sessions = {name: session(folder / file, threads) for name, file in files.items()}
     results = {}
     with torch.inference_mode():
-        t1, t32 = torch.from_numpy(x1), torch.from_numpy(x32)
-        results["torch_b1_ms"] = median_seconds(lambda: model(t1), repeats) * 1e3
-        results["torch_b32_ips"] = 32 / median_seconds(lambda: model(t32), max(5, repeats // 3))
-    for name in ("fp32", "int8"):
-        sess = session(folder / ("model.onnx" if name == "fp32" else "model.int8.onnx"), threads)
-        results[f"{name}_b1_ms"] = median_seconds(lambda: sess.run(None, {"images": x1}), repeats) * 1e3
-        results[f"{name}_b32_ips"] = 32 / median_seconds(lambda: sess.run(None, {"images": x32}), max(5, repeats // 3))
+        for batch, x, repeats in ((1, x1, repeats), (32, x32, max(5, repeats // 3))):
+            tensor = torch.from_numpy(x)
+            calls = {"torch": lambda t=tensor: model(t)}
+            calls.update({name: lambda s=sess, x=x: s.run(None, {"images": x}) for name, sess in sessions.items()})
+            for name, seconds in interleaved_medians(calls, repeats, block=5).items():
+                if batch == 1:
+                    results[f"{name}_b1_ms"] = seconds * 1e3
+                else:
+                    results[f"{name}_b32_ips"] = 32 / seconds
     return results
 
 

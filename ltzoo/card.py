@@ -8,10 +8,11 @@ from typing import Any
 
 DATASET_IDS = {"cifar10_lt": "cifar10", "cifar100_lt": "cifar100", "synthetic_lt": "synthetic"}
 METRIC_ROWS = (
-    ("top1", "accuracy", "Top-1 (All, mean per-class)"),
+    ("top1", "accuracy", "Top-1 (All, mean per-class), raw outputs"),
     ("many", "accuracy", "Top-1 many-shot (>100 images)"),
     ("medium", "accuracy", "Top-1 medium-shot (20-100)"),
     ("few", "accuracy", "Top-1 few-shot (<20)"),
+    ("top1_balanced", "accuracy", "Top-1 (All) as ltzoo predicts by default (calibrated, balanced prior)"),
     ("ece_calibrated", "ece", "ECE, calibrated (15 bins)"),
 )
 

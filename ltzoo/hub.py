@@ -135,29 +135,31 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     return config
 
 
-def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module, dict[str, Any]]:
-    """Builds the model described by ``folder/config.json`` and loads ``model.safetensors``.
+def weights_file(path: str | Path) -> Path:
+    """``path`` itself, or ``path/model.safetensors`` when ``path`` is a checkpoint folder."""
+    path = Path(path)
+    return path / WEIGHTS_NAME if path.is_dir() else path
+
+
+def read_weights(path: str | Path, sha256: str | None = None) -> dict[str, torch.Tensor]:
+    """The state dict in a ``.safetensors`` file, or in a checkpoint folder's ``model.safetensors``.
 
     Weights come only from safetensors: a folder holding only a pickle checkpoint is refused.
     When ``sha256`` is given the weights file must match it.
     """
-    import timm
     from safetensors.torch import load_file
 
-    from . import models  # noqa: F401  (registers the ltzoo architectures with timm)
-
-    folder = Path(folder)
-    config = read_config(folder)
-    weights = folder / WEIGHTS_NAME
+    path, weights = Path(path), weights_file(path)
     if not weights.is_file():
-        pickles = [name for name in PICKLE_WEIGHT_NAMES if (folder / name).is_file()]
+        pickles = [name for name in PICKLE_WEIGHT_NAMES if (path / name).is_file()] if path.is_dir() else []
         if pickles:
             raise UnsafeCheckpointError(
-                f"{folder} has only {', '.join(pickles)}: loading it would unpickle a file, which can run "
+                f"{path} has only {', '.join(pickles)}: loading it would unpickle a file, which can run "
                 f"arbitrary code. ltzoo loads {WEIGHTS_NAME} only; convert a checkpoint you trust with "
                 "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')"
             )
-        raise MissingFileError(f"{folder} has no {WEIGHTS_NAME}")
+        where = f"{path} has no {WEIGHTS_NAME}" if path.is_dir() else f"no weights file at {path}"
+        raise MissingFileError(where)
     if sha256 is not None:
         actual = sha256_of(weights)
         if actual != sha256.lower():
@@ -165,15 +167,27 @@ def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module
                 f"{weights} has sha256 {actual}, the registry pins {sha256}: the download is corrupt or "
                 "was replaced; delete it from the cache and download again"
             )
+    try:
+        return load_file(str(weights))
+    except Exception as exc:
+        raise CorruptFileError(f"{weights} cannot be read as safetensors: {exc}") from exc
+
+
+def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """Builds the model described by ``folder/config.json`` and loads its ``model.safetensors``
+    (:func:`read_weights`: safetensors only, sha256 verified when given)."""
+    import timm
+
+    from . import models  # noqa: F401  (registers the ltzoo architectures with timm)
+
+    folder = Path(folder)
+    config = read_config(folder)
+    state = read_weights(folder, sha256)
     model_args = {k: v for k, v in config.get("model_args", {}).items() if k != "num_classes"}
     model = timm.create_model(
         config["architecture"], pretrained=False, num_classes=config["num_classes"],
         pretrained_cfg_overlay=config.get("pretrained_cfg", {}), **model_args,
     )
-    try:
-        state = load_file(str(weights))
-    except Exception as exc:
-        raise CorruptFileError(f"{weights} cannot be read as safetensors: {exc}") from exc
     model.load_state_dict(state)
     return model.eval(), config
 

@@ -69,3 +69,29 @@ def per_class_accuracy_plot(
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def training_curves(history: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
+    """Training loss and validation top-1 (all / many / medium / few) per epoch of a run's
+    ``metrics.jsonl`` records, with a dotted line where each stage begins."""
+    plt = _pyplot()
+    records = [r for r in history if "train_loss" in r]
+    steps = np.arange(1, len(records) + 1)
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=120)
+    loss_ax.plot(steps, [r["train_loss"] for r in records], color="#4C72B0")
+    loss_ax.set(xlabel="epoch (all stages)", ylabel="training loss", yscale="log", title="training loss")
+    for key, color in (("top1", "black"), ("many", "#55A868"), ("medium", "#DD8452"), ("few", "#C44E52")):
+        values = [np.nan if r.get(f"val_{key}") is None else r[f"val_{key}"] for r in records]
+        if not np.all(np.isnan(values)):
+            acc_ax.plot(steps, values, color=color, label=key, lw=1.6 if key == "top1" else 1.0)
+    acc_ax.set(xlabel="epoch (all stages)", ylabel="validation accuracy", ylim=(-0.02, 1.02),
+               title=title or "validation accuracy")
+    acc_ax.legend(loc="lower right")
+    for i in range(1, len(records)):
+        if records[i]["stage"] != records[i - 1]["stage"]:
+            for ax in (loss_ax, acc_ax):
+                ax.axvline(i + 0.5, color="grey", ls=":", lw=1)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

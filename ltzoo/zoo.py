@@ -66,7 +66,8 @@ _CIFAR_METHODS = ("ce", "focal", "cb-focal", "ldam-drw", "logit-adjust", "balanc
 _LARGE = {"imagenetlt": "resnet50", "placeslt": "resnet152", "inat2018": "resnet50"}
 _LARGE_METHODS = ("gcl", "ce-crt", "ldam-drw", "cb-focal", "balanced-softmax")
 # large-scale entries whose recipe is written (the others' hyperparameters are not verified yet)
-_LARGE_READY = {("ce-crt", "imagenetlt"), ("ce-crt", "inat2018"), ("gcl", "placeslt")}
+_LARGE_READY = {("ce-crt", "imagenetlt"), ("ce-crt", "inat2018"), ("gcl", "placeslt"),
+                ("balanced-softmax", "imagenetlt"), ("cb-focal", "inat2018")}
 
 
 def _entry(method: str, backbone: str, dataset: str, recipe_ready: bool) -> ZooEntry:
@@ -76,11 +77,19 @@ def _entry(method: str, backbone: str, dataset: str, recipe_ready: bool) -> ZooE
 
 
 # weights shipped inside the package (ltzoo/assets/models/<name>/): the sha256 of model.safetensors
-# (verified on load) and the test metrics of its config.json (tests/test_zoo.py checks both)
+# (verified on load) and the test metrics of its config.json (tests/test_zoo.py checks both);
+# top1_balanced is the top-1 of ltzoo's default prediction (calibrated, balanced prior)
 _EMBEDDED: dict[str, dict[str, Any]] = {
     "gcl-resnet32-cifar10lt": {
         "sha256": "c72526ff26dc0918185459959e6afc46855ee1d4e0db450b563a50567935064e",
-        "metrics": {"top1": 0.8304, "many": 0.84375, "medium": 0.777, "ece_calibrated": 0.012094755995263216},
+        "metrics": {"top1": 0.8304, "many": 0.84375, "medium": 0.777, "top1_balanced": 0.8304,
+                    "ece_calibrated": 0.012094755995263216},
+        "params_m": 0.464,
+    },
+    "ce-resnet32-cifar10lt": {
+        "sha256": "76f6c56183157e31af1ff93d8c94ad6c7cdd76f9e2b8ae498fe3d0c61d343897",
+        "metrics": {"top1": 0.7141, "many": 0.7813749999999999, "medium": 0.445, "top1_balanced": 0.7983,
+                    "ece_calibrated": 0.010063966076176859},
         "params_m": 0.464,
     },
 }

@@ -53,9 +53,9 @@ def test_torch_and_onnxruntime_agree_on_real_photos(exported: Path):
     _assert_parity(ltzoo.load(exported, device="cpu"), ltzoo.load(exported, backend="onnx"), real_photos())
 
 
-def test_embedded_model_ships_an_onnx_twin_that_agrees_with_torch():
-    """The zoo's embedded CIFAR-10-LT model: the model.onnx shipped next to its weights."""
-    name = "gcl-resnet32-cifar10lt"
+@pytest.mark.parametrize("name", [m["name"] for m in ltzoo.list_models() if m["embedded"]])
+def test_embedded_model_ships_an_onnx_twin_that_agrees_with_torch(name: str):
+    """The zoo's embedded CIFAR-10-LT models: the model.onnx shipped next to their weights."""
     _assert_parity(ltzoo.load(name, device="cpu"), ltzoo.load(name, backend="onnx"), real_photos())
 
 

@@ -28,7 +28,7 @@ def make_folder(path: Path, architecture: str = "resnet20_cifar", head: str = "l
     return save_pretrained(
         model, path, label_names=NAMES, class_counts=COUNTS, method="ce", head=head,
         calibration={"temperature": 1.7, "output_prior": "train"},
-        metrics={"top1": 0.5, "many": 0.9, "medium": 0.4, "few": 0.1, "ece_calibrated": 0.03},
+        metrics={"top1": 0.5, "many": 0.9, "medium": 0.4, "few": 0.1, "top1_balanced": 0.6, "ece_calibrated": 0.03},
         recipe={"name": "test-recipe", "dataset": "cifar10_lt", "imbalance_ratio": 100}, **kwargs,
     )
 
@@ -58,8 +58,9 @@ def test_card_parses_back_with_metrics(folder: Path):
     card = ModelCard.load(folder / "README.md")
     assert card.data.library_name == "timm" and "ltzoo" in card.data.tags
     values = {r.metric_name: r.metric_value for r in card.data.eval_results}
-    assert values["Top-1 (All, mean per-class)"] == 50.0 and values["Top-1 few-shot (<20)"] == 10.0
+    assert values["Top-1 (All, mean per-class), raw outputs"] == 50.0 and values["Top-1 few-shot (<20)"] == 10.0
     assert values["ECE, calibrated (15 bins)"] == 3.0
+    assert values["Top-1 (All) as ltzoo predicts by default (calibrated, balanced prior)"] == 60.0
     assert "python -m train test-recipe" in card.text
 
 

@@ -37,9 +37,10 @@ def test_bad_override_and_missing_data(tmp_path: Path):
 
 
 @pytest.mark.parametrize("recipe", sorted(p.stem for p in (REPO / "train" / "recipes").glob("*.yaml")))
-def test_every_recipe_builds_its_losses_and_tasks(recipe: str):
-    """Each recipe resolves, and every stage's loss and task construct with its arguments (a typo in
-    loss_args or task_args fails here, not hours into a run)."""
+def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
+    """Each recipe resolves, and every stage's loss, samplers and task construct with their
+    arguments (a typo in loss_args, sampler_args or task_args fails here, not hours into a run)."""
+    from ltzoo.data.samplers import create_sampler
     from ltzoo.losses import create_loss
     from ltzoo.models import create_model
     from ltzoo.training import create_task, load_recipe_file, resolve_config
@@ -54,6 +55,10 @@ def test_every_recipe_builds_its_losses_and_tasks(recipe: str):
         if stage["type"] != "train":
             continue
         loss = create_loss(stage["loss"], class_counts=counts, **stage["loss_args"])
+        targets = [c for c, n in enumerate(counts) for _ in range(n)]
+        create_sampler(stage["sampler"], targets, **stage["sampler_args"])
+        if stage["drs_epoch"] is not None:
+            create_sampler(stage["drs_sampler"], targets)
         if model is not None and stage["classifier_init"] == "keep":
             create_task(stage["task"], StageModel(model, stage["train_scope"]), loss, class_counts=counts,
                         mixup_alpha=stage["mixup_alpha"], **stage["task_args"])

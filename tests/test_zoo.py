@@ -55,9 +55,14 @@ def test_embedded_entry_loads_by_name_without_network(tmp_path, monkeypatch):
 
     folder = make_folder(tmp_path / "src")
     monkeypatch.setattr(zoo, "EMBEDDED_DIR", tmp_path / "embedded")
-    shutil.copytree(folder, tmp_path / "embedded" / "ce-resnet32-cifar10lt")
+    shutil.copytree(folder, tmp_path / "embedded" / "focal-resnet32-cifar10lt")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    row = next(r for r in zoo.list_models(available_only=True) if r["name"] == "ce-resnet32-cifar10lt")
+    row = next(r for r in zoo.list_models(available_only=True) if r["name"] == "focal-resnet32-cifar10lt")
     assert row["embedded"] and not row["published"]
-    predictor = ltzoo.load("ce-resnet32-cifar10lt", device="cpu")
+    predictor = ltzoo.load("focal-resnet32-cifar10lt", device="cpu")
     assert predictor.label_names == ["apple", "bee", "cat", "dog", "eel"]
+
+
+def test_both_cifar10lt_reproductions_ship_inside_the_package():
+    embedded = {r["name"] for r in list_models(available_only=True) if r["embedded"]}
+    assert {"gcl-resnet32-cifar10lt", "ce-resnet32-cifar10lt"} <= embedded

@@ -62,17 +62,31 @@ class StageModel(nn.Module):
         return self.classifier(features)
 
 
+def plain_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's state dict with an LWS classifier's scales folded into its linear layer
+    (W s, b s) under the plain linear head's keys: what :func:`fold_lws` makes of the model, without
+    changing it (a best-epoch snapshot taken mid-stage loads into the final, folded model)."""
+    state = model.state_dict()
+    classifier = model.get_classifier()
+    if not isinstance(classifier, LearnableWeightScaling):
+        return state
+    prefix = next(name for name, module in model.named_modules() if module is classifier)
+    scales = state.pop(f"{prefix}.scales")
+    for param in ("weight", "bias"):
+        wrapped = state.pop(f"{prefix}.linear.{param}", None)
+        if wrapped is not None:
+            state[f"{prefix}.{param}"] = wrapped * (scales.view(-1, 1) if param == "weight" else scales)
+    return state
+
+
 def fold_lws(model: nn.Module) -> None:
-    """Folds learned LWS scales into the wrapped linear layer (W s, b s) and puts that layer back:
-    the checkpoint stays a standard timm linear-head model."""
+    """Folds learned LWS scales into the wrapped linear layer and puts that layer back: the
+    checkpoint stays a standard timm linear-head model."""
     classifier = model.get_classifier()
     if isinstance(classifier, LearnableWeightScaling):
-        linear = classifier.linear
-        with torch.no_grad():
-            linear.weight.mul_(classifier.scales.view(-1, 1))
-            if linear.bias is not None:
-                linear.bias.mul_(classifier.scales)
-        set_classifier(model, linear.requires_grad_(True))
+        state = plain_state_dict(model)
+        set_classifier(model, classifier.linear.requires_grad_(True))
+        model.load_state_dict(state)
 
 
 def select_tau_norm(model: nn.Module, tau_grid: Sequence[float], score: Callable[[], float]) -> tuple[float, float]:

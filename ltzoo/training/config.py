@@ -44,6 +44,10 @@ RUN_DEFAULTS: dict[str, Any] = {
     # (re-balanced classifier, balanced softmax, logit adjustment); used for calibration and
     # the test-time prior shift
     "output_prior": "train",
+    # start from existing weights (a .safetensors file or a checkpoint folder): the model as the
+    # stages before start_stage left it, e.g. a finished CE run's weights for a cRT stage
+    "init_weights": None,
+    "start_stage": 0,
     "stages": [],
 }
 
@@ -136,7 +140,19 @@ def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -
     config["stages"] = resolved_stages
     for item in overrides or []:
         apply_override(config, item)
+    _check_start_stage(config)
     return config
+
+
+def _check_start_stage(config: dict[str, Any]) -> None:
+    start, count = config["start_stage"], len(config["stages"])
+    if not 0 <= start < count:
+        raise InvalidArgumentError(f"start_stage must be a stage index from 0 to {count - 1}, got {start}")
+    if start > 0 and not config["init_weights"]:
+        raise InvalidArgumentError(
+            f"start_stage={start} skips stages {', '.join(s['name'] for s in config['stages'][:start])}: "
+            "give their result as init_weights=PATH (a .safetensors file or a checkpoint folder)"
+        )
 
 
 def apply_override(config: dict[str, Any], item: str) -> None:

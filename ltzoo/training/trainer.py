@@ -22,13 +22,13 @@ from torch import nn
 from ..calibration import fit_temperature, prior_log_ratio
 from ..data.samplers import create_sampler
 from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
-from ..hub import save_pretrained
+from ..hub import read_weights, save_pretrained, sha256_of, weights_file
 from ..losses import create_loss, drw_weights
 from ..metrics import LTMetricAccumulator, lt_report
 from ..models import LearnableWeightScaling, create_model
 from ..models.factory import set_classifier
 from .checkpoint import atomic_torch_save, load_training_state
-from .classifier_stages import StageModel, fold_lws, select_tau_norm
+from .classifier_stages import StageModel, fold_lws, plain_state_dict, select_tau_norm
 from .config import resolve_config
 from .data_setup import DataBundle, Split, create_data
 from .distributed import barrier, cleanup, init_distributed
@@ -215,6 +215,20 @@ class Trainer:
         return create_sampler(name, self.data.train.targets, seed=self.config["seed"] + 1000 * index,
                               num_replicas=self.dist.world_size, rank=self.dist.rank, **kwargs)
 
+    def _load_init_weights(self, path: str) -> None:
+        """Loads ``init_weights`` (safetensors only) into the model before its first stage."""
+        state = read_weights(path)
+        try:
+            self.model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise InvalidArgumentError(
+                f"init_weights {path} do not fit {self.config['model']} with a {self.config['head']} head and "
+                f"{self.data.num_classes} classes: {exc}"
+            ) from exc
+        skipped = ", ".join(s["name"] for s in self.config["stages"][: self.config["start_stage"]])
+        self.log(f"initialised from {path} (sha256 {sha256_of(weights_file(path))})"
+                 + (f"; skipping {skipped}" if skipped else ""))
+
     def _tau_norm_stage(self, stage: dict[str, Any]) -> None:
         best, score = select_tau_norm(
             self.model, stage["tau_grid"], lambda: lt_report(*self._predict(self.data.val), self.data.class_counts)["top1"]
@@ -222,6 +236,9 @@ class Trainer:
         record = {"stage": stage["name"], "epoch": 0, "tau": best, "val_top1": score}
         self._append_metrics(record)
         self.log(_format_record(record))
+        if len(stage["tau_grid"]) > 1 and best == max(stage["tau_grid"]):
+            self.log(f"note: tau {best} is at the end of tau_grid {stage['tau_grid']}: a wider grid may do better "
+                     f"on the validation split (stages.N.tau_grid=[...])")
 
     def _autocast(self) -> Any:
         enabled = bool(self.config["amp"])
@@ -318,6 +335,9 @@ class Trainer:
         if resumed is not None and start_epoch == 0:
             # a stage boundary (possibly after the last stage): the model as that stage left it
             self.model.load_state_dict(resumed["model"])
+        elif resumed is None and self.config["init_weights"]:
+            self._load_init_weights(self.config["init_weights"])
+            start_stage = self.config["start_stage"]
         for index in range(start_stage, len(self.config["stages"])):
             stage = self.config["stages"][index]
             mid_stage = resumed is not None and index == start_stage and start_epoch > 0
@@ -348,7 +368,7 @@ class Trainer:
                     if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
                         self.best = {"top1": val["top1"], "stage": stage["name"], "epoch": epoch + 1}
                         if self.dist.is_main:
-                            _atomic_save_file(self.model.state_dict(), self.output_dir / "best_model.safetensors")
+                            _atomic_save_file(plain_state_dict(self.model), self.output_dir / "best_model.safetensors")
                 self._append_metrics(record)
                 self._save_state(index, epoch + 1, parts)
                 self.log(_format_record(record))
@@ -380,6 +400,10 @@ class Trainer:
             "calibration": calibration,
             "best_val": self.best,
         }
+        init = self.config["init_weights"]
+        if init and weights_file(init).is_file():  # provenance of a run started from existing weights
+            report["init_weights"] = {"path": str(init), "sha256": sha256_of(weights_file(init)),
+                                      "skipped_stages": self.config["start_stage"]}
         best_path = self.output_dir / "best_model.safetensors"
         if best_path.is_file():
             last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
@@ -390,6 +414,9 @@ class Trainer:
             **_summary(test_raw),
             "ece_calibrated": test_calibrated["ece"],
             "nll_calibrated": test_calibrated["nll"],
+            # what ltzoo.load predicts by default: calibrated, under the balanced prior (for a model
+            # trained under the label prior this is post-hoc logit adjustment)
+            **{f"{k}_balanced": test_calibrated[k] for k in ("top1", "many", "medium", "few")},
             "per_class_accuracy": test_raw["per_class_accuracy"],
             "evaluated_on": "test split, last epoch",
         }
@@ -407,9 +434,26 @@ class Trainer:
             metrics=metrics, recipe=self.config,
         )
         (folder / "report.json").write_text(json.dumps(report, indent=2))
+        self._plots(folder, test_logits / temperature + to_balanced, test_targets, test_calibrated)
         self.log("test (last epoch): " + _format_record(_summary(test_raw))
                  + f"; temperature {temperature:.4g}, calibrated ECE {test_calibrated['ece']:.4f}")
         return report
+
+
+    def _plots(self, folder: Path, calibrated_logits: torch.Tensor, targets: torch.Tensor,
+               calibrated: dict[str, Any]) -> None:
+        """Reliability diagram, per-class accuracy and training curves next to the report
+        (skipped, with a note, when matplotlib is not installed)."""
+        try:
+            from ..plots import per_class_accuracy_plot, reliability_diagram, training_curves
+
+            reliability_diagram(calibrated_logits.softmax(1), targets, folder / "reliability.png", "test, calibrated")
+            per_class_accuracy_plot(calibrated["per_class_accuracy"], self.data.class_counts,
+                                    folder / "per_class_accuracy.png", self.config["name"])
+            if any("train_loss" in record for record in self.history):  # not for a post-hoc-only run
+                training_curves(self.history, folder / "training_curves.png", self.config["name"])
+        except ImportError as exc:
+            self.log(f"no plots: {exc}")
 
 
 def _atomic_save_file(state: dict[str, torch.Tensor], path: Path) -> None:

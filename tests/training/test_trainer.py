@@ -3,6 +3,7 @@ SIGKILL, bad configurations and divergence."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -65,6 +66,9 @@ def test_two_stage_run_writes_the_model_folder(tmp_path: Path):
     torch.testing.assert_close(final["layer1.0.conv1.weight"], stage1["layer1.0.conv1.weight"])
     torch.testing.assert_close(final["bn1.running_mean"], stage1["bn1.running_mean"])
     assert not torch.equal(final["fc.weight"], stage1["fc.weight"])
+    if importlib.util.find_spec("matplotlib"):  # the dev install has it; plots are optional
+        for name in ("reliability.png", "per_class_accuracy.png", "training_curves.png"):
+            assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
 
 def _run_program(recipe: Path, out: Path, *extra: str) -> subprocess.Popen:
@@ -237,3 +241,57 @@ def test_resume_after_all_stages_rewrites_the_same_model(tmp_path: Path):
     Trainer(resolve_config(one_stage), tmp_path, resume=True, log=lambda _: None).fit()
     again = load_file(tmp_path / "model" / "model.safetensors")
     assert all(torch.equal(first[k], again[k]) for k in first)
+
+
+def test_start_stage_from_existing_weights(tmp_path: Path):
+    """cRT from a finished CE run's weights: the skipped stage's result is init_weights."""
+    linear = {**TINY, "head": "linear", "method": "crt"}
+    ce_stage = {"name": "ce", "loss": "ce", "epochs": 1, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05}
+    crt_stage = {"name": "crt", "train_scope": "classifier", "classifier_init": "reset", "loss": "ce",
+                 "sampler": "class_balanced", "epochs": 1, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05}
+    Trainer(resolve_config({**linear, "stages": [ce_stage]}), tmp_path / "ce", log=lambda _: None).fit()
+    ce_weights = load_file(tmp_path / "ce" / "model" / "model.safetensors")
+    logs: list[str] = []
+    config = resolve_config({**linear, "stages": [ce_stage, crt_stage]},
+                            [f"init_weights={tmp_path / 'ce' / 'model'}", "start_stage=1"])
+    report = Trainer(config, tmp_path / "crt", log=logs.append).fit()
+    records = [json.loads(x) for x in (tmp_path / "crt" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["stage"] for r in records] == ["crt"]
+    final = load_file(tmp_path / "crt" / "model" / "model.safetensors")
+    torch.testing.assert_close(final["layer1.0.conv1.weight"], ce_weights["layer1.0.conv1.weight"])
+    torch.testing.assert_close(final["bn1.running_var"], ce_weights["bn1.running_var"])
+    assert not torch.equal(final["fc.weight"], ce_weights["fc.weight"])
+    assert report["init_weights"]["skipped_stages"] == 1 and len(report["init_weights"]["sha256"]) == 64
+    assert any("skipping ce" in line for line in logs)
+
+
+def test_bad_init_weights(tmp_path: Path):
+    linear = {**TINY, "head": "linear"}
+    with pytest.raises(InvalidArgumentError, match="start_stage=1 skips stages representation: give their result"):
+        resolve_config(linear, ["start_stage=1"])
+    with pytest.raises(InvalidArgumentError, match="start_stage must be a stage index from 0 to 1, got 2"):
+        resolve_config(linear, ["start_stage=2", "init_weights=x.safetensors"])
+    with pytest.raises(FileNotFoundError, match="no weights file at .*missing.safetensors"):
+        config = resolve_config(linear, [f"init_weights={tmp_path / 'missing.safetensors'}"])
+        Trainer(config, tmp_path / "a", log=lambda _: None).fit()
+    cosine = Trainer(resolve_config(TINY), tmp_path / "b", log=lambda _: None)
+    from safetensors.torch import save_file
+    save_file(cosine.model.state_dict(), str(tmp_path / "cosine.safetensors"))
+    config = resolve_config({**linear, "stages": TINY["stages"][:1]}, [f"init_weights={tmp_path / 'cosine.safetensors'}"])
+    with pytest.raises(InvalidArgumentError, match="do not fit resnet20_cifar with a linear head"):
+        Trainer(config, tmp_path / "c", log=lambda _: None).fit()
+
+
+def test_lws_as_the_last_stage_snapshots_its_best_epoch_folded(tmp_path: Path):
+    """The best-epoch snapshot of an LWS stage has the plain linear head's keys, so the final
+    report can evaluate it on the folded model."""
+    linear = {**TINY, "head": "linear", "method": "lws"}
+    config = resolve_config({**linear, "stages": [
+        {"name": "ce", "loss": "ce", "epochs": 1, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05},
+        {"name": "lws", "train_scope": "classifier", "classifier_init": "lws", "loss": "ce", "epochs": 2,
+         "sampler": "class_aware", "batch_size": 64, "schedule": "cosine", "warmup_epochs": 0, "lr": 0.05},
+    ]})
+    report = Trainer(config, tmp_path, log=lambda _: None).fit()
+    best = load_file(tmp_path / "best_model.safetensors")
+    assert set(best) == set(load_file(tmp_path / "model" / "model.safetensors"))
+    assert report["best_val"]["stage"] == "lws" and "test_best_val_epoch" in report
