@@ -1,5 +1,6 @@
-"""Plots a person looks at rather than reads: the reliability diagram and per-class accuracy
-against training frequency with the many / medium / few bands (matplotlib, PNG)."""
+"""Plots a person looks at rather than reads: the reliability diagram, per-class accuracy
+against training frequency with the many / medium / few bands, and a run's training curves
+(matplotlib, PNG)."""
 
 from __future__ import annotations
 

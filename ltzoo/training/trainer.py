@@ -439,7 +439,6 @@ class Trainer:
                  + f"; temperature {temperature:.4g}, calibrated ECE {test_calibrated['ece']:.4f}")
         return report
 
-
     def _plots(self, folder: Path, calibrated_logits: torch.Tensor, targets: torch.Tensor,
                calibrated: dict[str, Any]) -> None:
         """Reliability diagram, per-class accuracy and training curves next to the report
