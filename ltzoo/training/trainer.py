@@ -393,7 +393,8 @@ class Trainer:
         temperature = calibration["temperature"]
         test_logits, test_targets = self._predict(self.data.test)
         test_raw = lt_report(test_logits, test_targets, counts)
-        test_calibrated = lt_report(test_logits / temperature + to_balanced, test_targets, counts)
+        test_calibrated_logits = test_logits / temperature + to_balanced
+        test_calibrated = lt_report(test_calibrated_logits, test_targets, counts)
         report: dict[str, Any] = {
             "test_last": test_raw,
             "test_last_calibrated_balanced": _summary(test_calibrated),
@@ -434,7 +435,7 @@ class Trainer:
             metrics=metrics, recipe=self.config,
         )
         (folder / "report.json").write_text(json.dumps(report, indent=2))
-        self._plots(folder, test_logits / temperature + to_balanced, test_targets, test_calibrated)
+        self._plots(folder, test_calibrated_logits, test_targets, test_calibrated)
         self.log("test (last epoch): " + _format_record(_summary(test_raw))
                  + f"; temperature {temperature:.4g}, calibrated ECE {test_calibrated['ece']:.4f}")
         return report
