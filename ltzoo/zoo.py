@@ -66,8 +66,8 @@ _CIFAR_METHODS = ("ce", "focal", "cb-focal", "ldam-drw", "logit-adjust", "balanc
 _LARGE = {"imagenetlt": "resnet50", "placeslt": "resnet152", "inat2018": "resnet50"}
 _LARGE_METHODS = ("gcl", "ce-crt", "ldam-drw", "cb-focal", "balanced-softmax")
 # large-scale entries whose recipe is written (the others' hyperparameters are not verified yet)
-_LARGE_READY = {("ce-crt", "imagenetlt"), ("ce-crt", "inat2018"), ("gcl", "placeslt"),
-                ("balanced-softmax", "imagenetlt"), ("cb-focal", "inat2018")}
+_LARGE_READY = {("ce-crt", "imagenetlt"), ("ce-crt", "inat2018"), ("ce-crt", "placeslt"), ("gcl", "placeslt"),
+                ("balanced-softmax", "imagenetlt"), ("balanced-softmax", "placeslt"), ("cb-focal", "inat2018")}
 
 
 def _entry(method: str, backbone: str, dataset: str, recipe_ready: bool) -> ZooEntry:

@@ -64,6 +64,9 @@ STAGE_DEFAULTS: dict[str, Any] = {
     "epochs": 200,
     "batch_size": 128,
     "lr": 0.1,
+    # the learning rate of the trained network parameters outside the classifier, relative to lr
+    # (fine-tuning a pretrained backbone slower than a new classifier, as OLTR's configs do)
+    "backbone_lr_scale": 1.0,
     "momentum": 0.9,
     "weight_decay": 2e-4,
     "nesterov": False,

@@ -183,11 +183,9 @@ class Trainer:
         loss_fn = create_loss(stage["loss"], class_counts=self.data.class_counts, **stage["loss_args"]).to(self.device)
         task = create_task(stage["task"], stage_model, loss_fn, class_counts=self.data.class_counts,
                            mixup_alpha=stage["mixup_alpha"], **stage["task_args"]).to(self.device)
-        # the stage's trainable network parameters and the task's own modules (projection head, RSG)
-        params = [p for p in task.parameters() if p.requires_grad]
         optimizer = torch.optim.SGD(
-            params, lr=stage["lr"], momentum=stage["momentum"], weight_decay=stage["weight_decay"],
-            nesterov=stage["nesterov"],
+            self._param_groups(task, stage["backbone_lr_scale"]), lr=stage["lr"], momentum=stage["momentum"],
+            weight_decay=stage["weight_decay"], nesterov=stage["nesterov"],
         )
         runner: nn.Module = task
         if self.dist.enabled:
@@ -209,6 +207,21 @@ class Trainer:
             "drs_sampler": self._sampler(index, stage["drs_sampler"]) if stage["drs_epoch"] is not None else None,
             "batches": self._batches(self.data.train, per_rank_batch, train=True, views=task.views),
         }
+
+    def _param_groups(self, task: nn.Module, backbone_lr_scale: float) -> list[dict[str, Any]]:
+        """The stage's trainable parameters (network and task modules: projection head, RSG) as
+        optimiser groups, each with the ``lr_scale`` the epoch's learning rate is multiplied by:
+        one group, or the backbone's parameters apart when ``backbone_lr_scale`` is not 1."""
+        if backbone_lr_scale < 0:
+            raise InvalidArgumentError(f"backbone_lr_scale must be >= 0, got {backbone_lr_scale}")
+        params = [p for p in task.parameters() if p.requires_grad]
+        if backbone_lr_scale == 1:
+            return [{"params": params, "lr_scale": 1.0}]
+        head = {id(p) for p in self.model.get_classifier().parameters()}
+        backbone = {id(p) for p in self.model.parameters()} - head
+        groups = [{"params": [p for p in params if id(p) not in backbone], "lr_scale": 1.0},
+                  {"params": [p for p in params if id(p) in backbone], "lr_scale": backbone_lr_scale}]
+        return [g for g in groups if g["params"]]
 
     def _sampler(self, index: int, name: str, **kwargs: Any) -> Any:
         """Stage ``index``'s sampler: seeded per stage, sharded across DDP processes."""
@@ -248,7 +261,7 @@ class Trainer:
     def _train_epoch(self, index: int, stage: dict[str, Any], parts: dict[str, Any], epoch: int) -> dict[str, Any]:
         lr = parts["schedule"](epoch)
         for group in parts["optimizer"].param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # snapshots from before backbone_lr_scale: one group
         if stage["drw_epoch"] is not None:
             weights = drw_weights(self.data.class_counts, epoch, stage["drw_epoch"], stage["drw_beta"])
             parts["loss_fn"].set_weight(torch.as_tensor(weights, dtype=torch.float32))

@@ -295,3 +295,19 @@ def test_lws_as_the_last_stage_snapshots_its_best_epoch_folded(tmp_path: Path):
     best = load_file(tmp_path / "best_model.safetensors")
     assert set(best) == set(load_file(tmp_path / "model" / "model.safetensors"))
     assert report["best_val"]["stage"] == "lws" and "test_best_val_epoch" in report
+
+
+def test_backbone_lr_scale_trains_the_backbone_slower(tmp_path: Path):
+    """backbone_lr_scale=0 keeps the backbone's weights while the classifier learns at lr;
+    a negative scale is refused."""
+    stage = {"name": "ce", "loss": "ce", "epochs": 1, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05,
+             "backbone_lr_scale": 0.0}
+    trainer = Trainer(resolve_config({**TINY, "head": "linear", "stages": [stage]}), tmp_path, log=lambda _: None)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.fit()
+    after = trainer.model.state_dict()
+    torch.testing.assert_close(after["layer1.0.conv1.weight"], before["layer1.0.conv1.weight"], rtol=0, atol=0)
+    assert not torch.equal(after["fc.weight"], before["fc.weight"])
+    with pytest.raises(InvalidArgumentError, match="backbone_lr_scale must be >= 0"):
+        Trainer(resolve_config({**TINY, "stages": [{**stage, "backbone_lr_scale": -1.0}]}), tmp_path / "neg",
+                log=lambda _: None).fit()
