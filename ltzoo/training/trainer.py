@@ -6,7 +6,6 @@ checkpoint folder.
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Callable
@@ -19,7 +18,6 @@ import yaml
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..calibration import fit_temperature, prior_log_ratio
 from ..data.samplers import create_sampler
 from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import read_weights, save_pretrained, sha256_of, weights_file
@@ -32,19 +30,15 @@ from .classifier_stages import StageModel, fold_lws, plain_state_dict, select_ta
 from .config import resolve_config
 from .data_setup import DataBundle, Split, create_data
 from .distributed import barrier, cleanup, init_distributed
+from .final_report import evaluate_final, summarize, write_plots
+from .run_log import RunLog, format_record
 from .schedules import create_schedule
 from .tasks import create_task
 
 STATE_NAME = "train_state.pt"
-METRICS_NAME = "metrics.jsonl"
 MODEL_FOLDER = "model"
 # options that may differ between the original run and its resumption
 RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile", "output_prior")
-SUMMARY_KEYS = ("top1", "accuracy", "top5", "many", "medium", "few", "nll", "ece", "brier")
-
-
-def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    return {k: report[k] for k in SUMMARY_KEYS if k in report}
 
 
 class Trainer:
@@ -80,9 +74,8 @@ class Trainer:
         self.data_config = resolve_data_config(overrides, model=self.model)
         # the checkpoint records the preprocessing the model was trained and evaluated with
         self.model.pretrained_cfg = {**self.model.pretrained_cfg, **self.data_config}
-        self.history: list[dict[str, Any]] = []
+        self.run_log = RunLog(self.output_dir, writes=self.dist.is_main)
         self.best: dict[str, Any] = {"top1": -1.0}
-        self._tb_writer: Any = None  # None: not tried yet; False: tensorboard not installed
 
     @staticmethod
     def _resolve_device(name: str) -> torch.device:
@@ -106,7 +99,7 @@ class Trainer:
             "task": parts["task"].training_state() if parts else {},
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
-            "history": self.history,
+            "history": self.run_log.records,
             "best": self.best,
         }
         atomic_torch_save(state, self._state_path())
@@ -123,42 +116,14 @@ class Trainer:
                 "resume with the same recipe and overrides, or use another --output-dir"
             )
         self._restore_rng(state)
-        self.history, self.best = state["history"], state["best"]
-        if self.dist.is_main:
-            self._rewrite_metrics_log()
+        self.run_log.restore(state["history"])
+        self.best = state["best"]
         return state
 
     def _restore_rng(self, state: dict[str, Any]) -> None:
         torch.set_rng_state(state["rng_cpu"])
         if self.device.type == "cuda" and state["rng_cuda"]:
             torch.cuda.set_rng_state_all(state["rng_cuda"])
-
-    def _rewrite_metrics_log(self) -> None:
-        lines = "".join(json.dumps(h) + "\n" for h in self.history)
-        (self.output_dir / METRICS_NAME).write_text(lines)
-
-    def _append_metrics(self, record: dict[str, Any]) -> None:
-        self.history.append(record)
-        if self.dist.is_main:
-            with open(self.output_dir / METRICS_NAME, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
-            self._tensorboard(record)
-
-    def _tensorboard(self, record: dict[str, Any]) -> None:
-        """Mirrors the record to TensorBoard (``OUTPUT_DIR/tensorboard``) when it is installed."""
-        if self._tb_writer is None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard is optional
-                self._tb_writer = False
-                return
-            self._tb_writer = SummaryWriter(str(self.output_dir / "tensorboard"))
-        if self._tb_writer:
-            step = len(self.history)
-            for key, value in record.items():
-                if isinstance(value, (int, float)) and key != "epoch":
-                    self._tb_writer.add_scalar(f"{record['stage']}/{key}", value, step)
-            self._tb_writer.flush()
 
     # ----------------------------------------------------------------- stages
     def _seed(self) -> None:
@@ -247,8 +212,8 @@ class Trainer:
             self.model, stage["tau_grid"], lambda: lt_report(*self._predict(self.data.val), self.data.class_counts)["top1"]
         )
         record = {"stage": stage["name"], "epoch": 0, "tau": best, "val_top1": score}
-        self._append_metrics(record)
-        self.log(_format_record(record))
+        self.run_log.append(record)
+        self.log(format_record(record))
         if len(stage["tau_grid"]) > 1 and best == max(stage["tau_grid"]):
             self.log(f"note: tau {best} is at the end of tau_grid {stage['tau_grid']}: a wider grid may do better "
                      f"on the validation split (stages.N.tau_grid=[...])")
@@ -340,9 +305,10 @@ class Trainer:
             resumed = self._load_state()
             start_stage, start_epoch = resumed["stage"], resumed["epoch"]
             self.log(f"resuming {self._state_path()} at stage {start_stage + 1}, epoch {start_epoch + 1}")
-        elif self.dist.is_main:
-            (self.output_dir / METRICS_NAME).write_text("")
-            (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        else:
+            self.run_log.start()
+            if self.dist.is_main:
+                (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
         self.log(f"data: {self.data.description}; {len(self.data.train)} training images, "
                  f"class counts {self.data.class_counts.tolist()}; device {self.device}")
         if resumed is not None and start_epoch == 0:
@@ -376,15 +342,15 @@ class Trainer:
                 record = {"stage": stage["name"], "epoch": epoch + 1}
                 record.update(self._train_epoch(index, stage, parts, epoch))
                 if (epoch + 1) % self.config["eval_every"] == 0 or epoch + 1 == stage["epochs"]:
-                    val = _summary(self._report(self.data.val))
+                    val = summarize(self._report(self.data.val))
                     record.update({f"val_{k}": v for k, v in val.items()})
                     if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
                         self.best = {"top1": val["top1"], "stage": stage["name"], "epoch": epoch + 1}
                         if self.dist.is_main:
                             _atomic_save_file(plain_state_dict(self.model), self.output_dir / "best_model.safetensors")
-                self._append_metrics(record)
+                self.run_log.append(record)
                 self._save_state(index, epoch + 1, parts)
-                self.log(_format_record(record))
+                self.log(format_record(record))
             fold_lws(self.model)
             if self.dist.is_main:
                 _atomic_save_file(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
@@ -398,20 +364,12 @@ class Trainer:
     def _finish(self) -> dict[str, Any]:
         """Calibrates on the validation split, evaluates on the test split, writes ``model/``."""
         counts = self.data.class_counts
-        output_prior = self.config["output_prior"]
-        # the validation and test splits are balanced: calibrate and report under that prior
-        to_balanced = prior_log_ratio(output_prior, "balanced", counts).float()
-        val_logits, val_targets = self._predict(self.data.val)
-        calibration = fit_temperature(val_logits, val_targets, bias=to_balanced)
-        temperature = calibration["temperature"]
-        test_logits, test_targets = self._predict(self.data.test)
-        test_raw = lt_report(test_logits, test_targets, counts)
-        test_calibrated_logits = test_logits / temperature + to_balanced
-        test_calibrated = lt_report(test_calibrated_logits, test_targets, counts)
+        final = evaluate_final(self._predict(self.data.val), self._predict(self.data.test), counts,
+                               self.config["output_prior"])
         report: dict[str, Any] = {
-            "test_last": test_raw,
-            "test_last_calibrated_balanced": _summary(test_calibrated),
-            "calibration": calibration,
+            "test_last": final.test_raw,
+            "test_last_calibrated_balanced": summarize(final.test_calibrated),
+            "calibration": final.calibration,
             "best_val": self.best,
         }
         init = self.config["init_weights"]
@@ -422,51 +380,20 @@ class Trainer:
         if best_path.is_file():
             last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
             self.model.load_state_dict(load_file(best_path, device=str(self.device)))
-            report["test_best_val_epoch"] = _summary(lt_report(*self._predict(self.data.test), counts))
+            report["test_best_val_epoch"] = summarize(lt_report(*self._predict(self.data.test), counts))
             self.model.load_state_dict(last_state)
-        metrics = {
-            **_summary(test_raw),
-            "ece_calibrated": test_calibrated["ece"],
-            "nll_calibrated": test_calibrated["nll"],
-            # what ltzoo.load predicts by default: calibrated, under the balanced prior (for a model
-            # trained under the label prior this is post-hoc logit adjustment)
-            **{f"{k}_balanced": test_calibrated[k] for k in ("top1", "many", "medium", "few")},
-            "per_class_accuracy": test_raw["per_class_accuracy"],
-            "evaluated_on": "test split, last epoch",
-        }
         folder = save_pretrained(
             self.model, self.output_dir / MODEL_FOLDER,
             label_names=list(self.data.class_names), class_counts=counts.tolist(),
             method=self.config["method"], head=self.config["head"],
-            calibration={
-                "temperature": temperature,
-                "output_prior": output_prior,
-                "default_target_prior": "balanced",
-                "fitted_on": "validation split (held out from training, balanced; never the test split)",
-                **{k: v for k, v in calibration.items() if k != "temperature"},
-            },
-            metrics=metrics, recipe=self.config,
+            calibration=final.calibration_block(), metrics=final.metrics(), recipe=self.config,
         )
         (folder / "report.json").write_text(json.dumps(report, indent=2))
-        self._plots(folder, test_calibrated_logits, test_targets, test_calibrated)
-        self.log("test (last epoch): " + _format_record(_summary(test_raw))
-                 + f"; temperature {temperature:.4g}, calibrated ECE {test_calibrated['ece']:.4f}")
+        write_plots(folder, final, counts, self.run_log.records, self.config["name"], self.log)
+        self.log("test (last epoch): " + format_record(summarize(final.test_raw))
+                 + f"; temperature {final.calibration['temperature']:.4g}, "
+                 f"calibrated ECE {final.test_calibrated['ece']:.4f}")
         return report
-
-    def _plots(self, folder: Path, calibrated_logits: torch.Tensor, targets: torch.Tensor,
-               calibrated: dict[str, Any]) -> None:
-        """Reliability diagram, per-class accuracy and training curves next to the report
-        (skipped, with a note, when matplotlib is not installed)."""
-        try:
-            from ..plots import per_class_accuracy_plot, reliability_diagram, training_curves
-
-            reliability_diagram(calibrated_logits.softmax(1), targets, folder / "reliability.png", "test, calibrated")
-            per_class_accuracy_plot(calibrated["per_class_accuracy"], self.data.class_counts,
-                                    folder / "per_class_accuracy.png", self.config["name"])
-            if any("train_loss" in record for record in self.history):  # not for a post-hoc-only run
-                training_curves(self.history, folder / "training_curves.png", self.config["name"])
-        except ImportError as exc:
-            self.log(f"no plots: {exc}")
 
 
 def _atomic_save_file(state: dict[str, torch.Tensor], path: Path) -> None:
@@ -483,13 +410,3 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     return tqdm(total=total, desc=desc, leave=False, disable=None, dynamic_ncols=True)
-
-
-def _format_record(record: dict[str, Any]) -> str:
-    parts = []
-    for key, value in record.items():
-        if isinstance(value, float):
-            parts.append(f"{key}={value:.4g}" if not math.isnan(value) else f"{key}=nan")
-        elif value is not None:
-            parts.append(f"{key}={value}")
-    return " ".join(parts)
