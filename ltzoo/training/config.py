@@ -65,7 +65,7 @@ STAGE_DEFAULTS: dict[str, Any] = {
     "batch_size": 128,
     "lr": 0.1,
     # the learning rate of the trained network parameters outside the classifier, relative to lr
-    # (fine-tuning a pretrained backbone slower than a new classifier, as OLTR's configs do)
+    # (fine-tuning a pretrained backbone slower than a new classifier, as the Places-LT recipes do)
     "backbone_lr_scale": 1.0,
     "momentum": 0.9,
     "weight_decay": 2e-4,
