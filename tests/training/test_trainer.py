@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -311,3 +313,25 @@ def test_backbone_lr_scale_trains_the_backbone_slower(tmp_path: Path):
     with pytest.raises(InvalidArgumentError, match="backbone_lr_scale must be >= 0"):
         Trainer(resolve_config({**TINY, "stages": [{**stage, "backbone_lr_scale": -1.0}]}), tmp_path / "neg",
                 log=lambda _: None).fit()
+
+
+@pytest.mark.parametrize("options", [{"amp": True}, {"compile": True}], ids=["amp-bf16", "torch-compile"])
+def test_amp_and_compile_train_on_cpu(tmp_path: Path, options: dict):
+    """amp runs the forward under bf16 autocast (CUDA and CPU); compile trains through
+    torch.compile. Both finish with a finite loss and a model folder."""
+    if options.get("compile") and not shutil.which("cc"):
+        pytest.skip("torch.compile on CPU needs a C compiler")
+    stage = {"name": "ce", "loss": "ce", "epochs": 1, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05,
+             "max_steps_per_epoch": 3}
+    trainer = Trainer(resolve_config({**TINY, "head": "linear", **options, "stages": [stage]}), tmp_path,
+                      log=lambda _: None)
+    dtypes: set[torch.dtype] = set()
+    trainer.model.layer1.register_forward_hook(lambda module, args, out: dtypes.add(out.dtype))
+    trainer.fit()
+    record = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
+    assert math.isfinite(record["train_loss"])
+    assert (tmp_path / "model" / "model.safetensors").is_file()
+    if options.get("amp"):
+        assert torch.bfloat16 in dtypes
+    else:
+        assert dtypes <= {torch.float32}
