@@ -31,6 +31,7 @@ from .config import resolve_config
 from .data_setup import DataBundle, Split, create_data
 from .distributed import barrier, cleanup, init_distributed
 from .final_report import evaluate_final, summarize, write_plots
+from .provenance import git_provenance
 from .run_log import RunLog, format_record
 from .schedules import create_schedule
 from .tasks import create_task
@@ -363,7 +364,7 @@ class Trainer:
 
     def _finish(self) -> dict[str, Any]:
         """Calibrates on the validation split, evaluates on the test split, writes ``model/``."""
-        counts = self.data.class_counts
+        counts, provenance = self.data.class_counts, git_provenance()
         final = evaluate_final(self._predict(self.data.val), self._predict(self.data.test), counts,
                                self.config["output_prior"])
         report: dict[str, Any] = {
@@ -371,6 +372,7 @@ class Trainer:
             "test_last_calibrated_balanced": summarize(final.test_calibrated),
             "calibration": final.calibration,
             "best_val": self.best,
+            **provenance,
         }
         init = self.config["init_weights"]
         if init and weights_file(init).is_file():  # provenance of a run started from existing weights
@@ -387,6 +389,7 @@ class Trainer:
             label_names=list(self.data.class_names), class_counts=counts.tolist(),
             method=self.config["method"], head=self.config["head"],
             calibration=final.calibration_block(), metrics=final.metrics(), recipe=self.config,
+            extra=provenance,
         )
         (folder / "report.json").write_text(json.dumps(report, indent=2))
         write_plots(folder, final, counts, self.run_log.records, self.config["name"], self.log)

@@ -57,6 +57,9 @@ def test_two_stage_run_writes_the_model_folder(tmp_path: Path):
                                           "num_classes", "pool_size", "first_conv", "classifier",
                                           "fixed_input_size", "custom_load"}
     assert 0 <= cfg["ltzoo"]["metrics"]["top1"] <= 1
+    if (REPO / ".git").exists():  # run from a checkout: the commit is recorded
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        assert cfg["ltzoo"]["git_commit"] == head == report["git_commit"]
     lines = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [(r["stage"], r["epoch"]) for r in lines] == [("representation", 1), ("representation", 2),
                                                          ("classifier", 1), ("classifier", 2)]
