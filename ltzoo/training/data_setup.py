@@ -108,10 +108,11 @@ def cifar100_lt(config: dict[str, Any]) -> DataBundle:
 
 @_DATASETS.register("synthetic_lt")
 def synthetic_lt(config: dict[str, Any]) -> DataBundle:
-    """A learnable synthetic 10-class long-tailed set of 32x32 images (no files needed): each
-    class is a noisy colour gradient of its own orientation. For smoke tests and benchmarks."""
+    """A learnable synthetic 10-class long-tailed set of ``image_size`` (default 32) square images
+    (no files needed): each class is a noisy colour gradient of its own orientation. For smoke
+    tests and benchmarks (224 for ImageNet-sized models)."""
     rng = np.random.RandomState(config["dataset_seed"])
-    num_classes, size = 10, 32
+    num_classes, size = 10, config["image_size"] or 32
     counts = np.asarray(cifar_lt_counts(num_classes, config["imbalance_ratio"], img_max=200))
     palette = rng.randint(40, 216, size=(num_classes, 3))
     yy, xx = np.mgrid[0:size, 0:size] / (size - 1)

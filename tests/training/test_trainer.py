@@ -338,3 +338,11 @@ def test_amp_and_compile_train_on_cpu(tmp_path: Path, options: dict):
         assert torch.bfloat16 in dtypes
     else:
         assert dtypes <= {torch.float32}
+
+
+def test_synthetic_images_take_the_image_size(tmp_path: Path):
+    config = resolve_config({**TINY, "image_size": 48, "stages": [{**TINY["stages"][0], "epochs": 1,
+                                                                   "max_steps_per_epoch": 1}]})
+    trainer = Trainer(config, tmp_path, log=lambda _: None)
+    assert trainer.data.train.images.shape[1:] == (48, 48, 3)
+    assert trainer.data_config["input_size"] == (3, 48, 48)
