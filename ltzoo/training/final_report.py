@@ -1,8 +1,9 @@
 """The end of a run: temperature calibration on the validation split, the test report raw and as
 ltzoo predicts by default, and the plots of the checkpoint folder.
 
-Both held-out splits are class-balanced, so calibration and the default prediction work under
-the balanced prior: a model whose outputs reflect the training prior (``output_prior: train``)
+The held-out splits are class-balanced (CIFAR-LT's validation split lacks only the head class,
+all of whose images went to training), so calibration and the default prediction work under the
+balanced prior: a model whose outputs reflect the training prior (``output_prior: train``)
 is shifted by ``log(1/C) - log(pi_train)`` (post-hoc logit adjustment, Menon et al. 2021, Eq. 9)
 after its temperature.
 """
