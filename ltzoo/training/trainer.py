@@ -219,6 +219,12 @@ class Trainer:
             self.log(f"note: tau {best} is at the end of tau_grid {stage['tau_grid']}: a wider grid may do better "
                      f"on the validation split (stages.N.tau_grid=[...])")
 
+    def _apply_drw(self, stage: dict[str, Any], parts: dict[str, Any], epoch: int) -> None:
+        """Deferred re-weighting (Cao et al. 2019): the loss's class weights for ``epoch``."""
+        if stage["drw_epoch"] is not None:
+            weights = drw_weights(self.data.class_counts, epoch, stage["drw_epoch"], stage["drw_beta"])
+            parts["loss_fn"].set_weight(torch.as_tensor(weights, dtype=torch.float32))
+
     def _autocast(self) -> Any:
         enabled = bool(self.config["amp"])
         dtype = torch.bfloat16 if self.device.type in ("cuda", "cpu") else torch.float16
@@ -228,9 +234,7 @@ class Trainer:
         lr = parts["schedule"](epoch)
         for group in parts["optimizer"].param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)  # snapshots from before backbone_lr_scale: one group
-        if stage["drw_epoch"] is not None:
-            weights = drw_weights(self.data.class_counts, epoch, stage["drw_epoch"], stage["drw_beta"])
-            parts["loss_fn"].set_weight(torch.as_tensor(weights, dtype=torch.float32))
+        self._apply_drw(stage, parts, epoch)
         deferred = stage["drs_epoch"] is not None and epoch >= stage["drs_epoch"]
         sampler = parts["drs_sampler"] if deferred else parts["sampler"]
         sampler.set_epoch(epoch)
@@ -334,6 +338,8 @@ class Trainer:
                 self.model.load_state_dict(resumed["model"])
                 parts["optimizer"].load_state_dict(resumed["optimizer"])
                 if resumed.get("task"):  # absent in checkpoints written before tasks had state
+                    # the loss's DRW weights are a buffer once set: set them as the saved epoch had them
+                    self._apply_drw(stage, parts, start_epoch - 1)
                     parts["task"].load_training_state(resumed["task"])
                 # building the stage drew random numbers (task modules' initialisation) that the
                 # interrupted run drew before its checkpoint: continue from the saved generator

@@ -346,3 +346,26 @@ def test_synthetic_images_take_the_image_size(tmp_path: Path):
     trainer = Trainer(config, tmp_path, log=lambda _: None)
     assert trainer.data.train.images.shape[1:] == (48, 48, 3)
     assert trainer.data_config["input_size"] == (3, 48, 48)
+
+
+def test_resume_mid_stage_with_deferred_reweighting(tmp_path: Path):
+    """DRW sets the loss's class weights (a buffer) every epoch: a run resumed from the state of
+    epoch 1 loads them and ends as the uninterrupted run."""
+    stage = {"name": "ldam", "loss": "ldam", "epochs": 3, "batch_size": 64, "warmup_epochs": 0, "lr": 0.05,
+             "drw_epoch": 2, "max_steps_per_epoch": 3}
+    config = resolve_config({**TINY, "stages": [stage]})
+    snapshot = tmp_path / "after_epoch_1.pt"
+
+    def keep_epoch_1(line: str) -> None:
+        if line.startswith("stage=ldam epoch=1 "):
+            shutil.copy(tmp_path / "full" / "train_state.pt", snapshot)
+
+    Trainer(config, tmp_path / "full", log=keep_epoch_1).fit()
+    (tmp_path / "resumed").mkdir()
+    shutil.copy(snapshot, tmp_path / "resumed" / "train_state.pt")
+    Trainer(config, tmp_path / "resumed", resume=True, log=lambda _: None).fit()
+    full = load_file(tmp_path / "full" / "model" / "model.safetensors")
+    resumed = load_file(tmp_path / "resumed" / "model" / "model.safetensors")
+    assert set(full) == set(resumed)
+    for key in full:
+        torch.testing.assert_close(resumed[key], full[key], rtol=0, atol=0)
