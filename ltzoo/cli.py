@@ -72,7 +72,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     from .loader import load
     from .metrics import lt_report
-    from .plots import per_class_accuracy_plot, reliability_diagram
+    from .plots import evaluation_plots
 
     predictor = load(args.model, device=args.device)
     counts = predictor.class_counts or [1] * predictor.num_classes
@@ -84,7 +84,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     logits = predictor.logits(inputs)
     labels = torch.as_tensor(targets)
     raw = lt_report(logits, labels, counts)
-    calibrated_logits = logits / predictor.temperature + predictor._prior_bias(args.prior)
+    calibrated_logits = predictor.calibrate(logits, args.prior)
     calibrated = lt_report(calibrated_logits, labels, counts)
     print(f"{args.model} on {source} ({len(targets)} images), prior {args.prior}, T = {predictor.temperature:.4g}")
     print(f"{'':<12}{'top-1':>8}{'many':>8}{'medium':>8}{'few':>8}{'ECE':>8}{'NLL':>8}")
@@ -96,8 +96,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         out = Path(args.output_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps({"raw": raw, "calibrated": calibrated, "source": source}, indent=2))
-        reliability_diagram(calibrated_logits.softmax(1), labels, out / "reliability.png", "calibrated")
-        per_class_accuracy_plot(calibrated["per_class_accuracy"], counts, out / "per_class_accuracy.png", args.model)
+        evaluation_plots(calibrated_logits, labels, calibrated["per_class_accuracy"], counts, out, args.model,
+                         split=source)
         print(f"wrote {out / 'report.json'}, reliability.png, per_class_accuracy.png")
     return 0
 

@@ -72,6 +72,19 @@ def per_class_accuracy_plot(
     return Path(path)
 
 
+def evaluation_plots(
+    calibrated_logits: torch.Tensor, targets: torch.Tensor, per_class_accuracy: list[float | None],
+    class_counts: Any, folder: str | Path, title: str = "", split: str = "test",
+) -> list[Path]:
+    """The two plots of an evaluation, written into ``folder``: ``reliability.png`` of the
+    calibrated probabilities and ``per_class_accuracy.png`` against the training counts."""
+    folder = Path(folder)
+    return [
+        reliability_diagram(calibrated_logits.softmax(1), targets, folder / "reliability.png", f"{split}, calibrated"),
+        per_class_accuracy_plot(per_class_accuracy, class_counts, folder / "per_class_accuracy.png", title),
+    ]
+
+
 def training_curves(history: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Training loss and validation top-1 (all / many / medium / few) per epoch of a run's
     ``metrics.jsonl`` records, with a dotted line where each stage begins."""

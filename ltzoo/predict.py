@@ -66,6 +66,8 @@ class Predictor:
         return len(self.label_names)
 
     def _prior_bias(self, target_prior: Any) -> torch.Tensor:
+        """Log ratio moving the outputs' prior to ``target_prior`` (this predictor's default when
+        None)."""
         target = self.target_prior if target_prior is None else target_prior
         if self.class_counts is None:
             if not (isinstance(target, str) and target == self.output_prior):
@@ -90,10 +92,18 @@ class Predictor:
             out.append(self.model(batch).float().cpu())
         return torch.cat(out)
 
+    def calibrate(self, logits: torch.Tensor, target_prior: Any = None) -> torch.Tensor:
+        """Calibrated logits ``z / T + log(pi_target) - log(pi_output)`` of raw ``logits``
+        ``[N, C]`` (from :meth:`logits`): their softmax is :meth:`predict_proba`."""
+        if logits.ndim != 2 or logits.shape[1] != self.num_classes:
+            raise InvalidArgumentError(
+                f"logits must have shape [N, {self.num_classes}], got {list(logits.shape)}"
+            )
+        return logits.float() / self.temperature + self._prior_bias(target_prior)
+
     def predict_proba(self, inputs: ImageInput | Sequence[ImageInput], target_prior: Any = None) -> np.ndarray:
         """Calibrated class probabilities ``[N, C]`` under ``target_prior``."""
-        logits = self.logits(inputs)
-        return (logits / self.temperature + self._prior_bias(target_prior)).softmax(1).numpy()
+        return self.calibrate(self.logits(inputs), target_prior).softmax(1).numpy()
 
     def predict(
         self, inputs: ImageInput | Sequence[ImageInput], topk: int = 5, target_prior: Any = None

@@ -39,7 +39,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _assert_parity(torch_pred, onnx_pred, photos: list[Path]) -> None:
-    torch_logits = torch_pred.logits(photos).numpy() / torch_pred.temperature + torch_pred._prior_bias(None).numpy()
+    torch_logits = torch_pred.calibrate(torch_pred.logits(photos)).numpy()
     onnx_logits = onnx_pred.logits(photos)
     assert np.abs(torch_logits - onnx_logits).max() < 1e-4
     assert (torch_logits.argmax(1) == onnx_logits.argmax(1)).all()

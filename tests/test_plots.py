@@ -9,7 +9,7 @@ import torch
 
 pytest.importorskip("matplotlib")
 
-from ltzoo.plots import per_class_accuracy_plot, reliability_diagram, training_curves  # noqa: E402
+from ltzoo.plots import evaluation_plots, per_class_accuracy_plot, reliability_diagram, training_curves  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -22,6 +22,15 @@ def test_reliability_diagram_and_per_class_accuracy(tmp_path: Path):
     # a class without test images has no accuracy (None)
     path = per_class_accuracy_plot([0.9, None, 0.4, 0.1], [500, 120, 40, 5], tmp_path / "p.png")
     assert path.read_bytes()[:8] == PNG
+
+
+def test_evaluation_plots_writes_both_into_the_folder(tmp_path: Path):
+    gen = torch.Generator().manual_seed(1)
+    logits = torch.randn(60, 3, generator=gen)
+    paths = evaluation_plots(logits, torch.randint(0, 3, (60,), generator=gen), [0.8, 0.5, None], [300, 40, 6],
+                             tmp_path, "model", split="validation")
+    assert [p.name for p in paths] == ["reliability.png", "per_class_accuracy.png"]
+    assert all(p.parent == tmp_path and p.read_bytes()[:8] == PNG for p in paths)
 
 
 def test_training_curves_across_stages_and_sparse_validation(tmp_path: Path):

@@ -43,6 +43,15 @@ def test_every_input_type_gives_the_same_probabilities(predictor, tmp_path: Path
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
 
 
+def test_calibrate_is_what_predict_proba_applies(predictor):
+    logits = predictor.logits(PHOTO)
+    for prior in (None, "train", "balanced"):
+        np.testing.assert_allclose(predictor.calibrate(logits, prior).softmax(1).numpy(),
+                                   predictor.predict_proba(PHOTO, target_prior=prior), atol=1e-6)
+    with pytest.raises(InvalidArgumentError, match=r"logits must have shape \[N, 5\]"):
+        predictor.calibrate(logits[:, :3])
+
+
 def test_modes_grayscale_rgba_16bit(predictor):
     gray = Image.fromarray(PHOTO.mean(2).astype(np.uint8))
     rgba = Image.fromarray(np.dstack([PHOTO, np.full(PHOTO.shape[:2], 255, np.uint8)]), mode="RGBA")

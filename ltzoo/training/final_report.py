@@ -88,12 +88,10 @@ def write_plots(folder: Path, final: FinalEvaluation, class_counts: Any, records
     """Reliability diagram, per-class accuracy and training curves in the checkpoint folder
     (skipped, with a note, when matplotlib is not installed)."""
     try:
-        from ..plots import per_class_accuracy_plot, reliability_diagram, training_curves
+        from ..plots import evaluation_plots, training_curves
 
-        reliability_diagram(final.calibrated_logits.softmax(1), final.targets, folder / "reliability.png",
-                            "test, calibrated")
-        per_class_accuracy_plot(final.test_calibrated["per_class_accuracy"], class_counts,
-                                folder / "per_class_accuracy.png", title)
+        evaluation_plots(final.calibrated_logits, final.targets, final.test_calibrated["per_class_accuracy"],
+                         class_counts, folder, title)
         if any("train_loss" in record for record in records):  # not for a post-hoc-only run
             training_curves(records, folder / "training_curves.png", title)
     except ImportError as exc:
