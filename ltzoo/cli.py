@@ -154,7 +154,3 @@ def main(argv: list[str] | None = None) -> int:
     except (LtzooError, FileNotFoundError) as exc:
         print(f"ltzoo: error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

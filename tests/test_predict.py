@@ -114,7 +114,7 @@ def test_zoo_lists_and_explains_unpublished_entries():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ltzoo.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "ltzoo", *args], capture_output=True, text=True)
 
 
 def test_cli_list_predict_and_errors(folder: Path, tmp_path: Path):
