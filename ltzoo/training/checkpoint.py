@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,5 +39,12 @@ def load_training_state(path: str | Path) -> dict[str, Any]:
         raise MissingFileError(f"no training checkpoint at {path}: nothing to resume (drop --resume to start anew)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        what = f"an object of class {found.group(1)}" if found else "objects other than tensors and plain data"
+        raise CorruptFileError(
+            f"training checkpoint {path} holds {what}, which ltzoo does not unpickle (its checkpoints hold "
+            "tensors and plain data only): it was not written by ltzoo; delete it to start anew"
+        ) from exc
     except Exception as exc:
         raise CorruptFileError(f"training checkpoint {path} cannot be read ({exc}); delete it to start anew") from exc

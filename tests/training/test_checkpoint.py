@@ -1,0 +1,52 @@
+"""Training checkpoints: written atomically, loaded without unpickling arbitrary objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from ltzoo.errors import CorruptFileError, MissingFileError
+from ltzoo.training.checkpoint import atomic_torch_save, load_training_state
+
+
+class _FailsToPickle:
+    def __reduce__(self):
+        raise RuntimeError("disk full (simulated)")
+
+
+class _Arbitrary:
+    pass
+
+
+def test_round_trip_keeps_tensors_and_plain_data(tmp_path: Path):
+    state = {"model": {"w": torch.arange(6.0).view(2, 3)}, "epoch": 4, "rng": torch.get_rng_state()}
+    atomic_torch_save(state, tmp_path / "sub" / "train_state.pt")
+    loaded = load_training_state(tmp_path / "sub" / "train_state.pt")
+    assert loaded["epoch"] == 4
+    torch.testing.assert_close(loaded["model"]["w"], state["model"]["w"])
+    assert torch.equal(loaded["rng"], state["rng"])
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path: Path):
+    path = tmp_path / "train_state.pt"
+    atomic_torch_save({"epoch": 1}, path)
+    with pytest.raises(RuntimeError, match="disk full"):
+        atomic_torch_save({"epoch": 2, "bad": _FailsToPickle()}, path)
+    assert load_training_state(path) == {"epoch": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["train_state.pt"]  # no temp file left behind
+
+
+def test_missing_corrupt_and_unsafe_checkpoints_are_refused(tmp_path: Path):
+    with pytest.raises(MissingFileError, match="drop --resume"):
+        load_training_state(tmp_path / "absent.pt")
+    truncated = tmp_path / "truncated.pt"
+    atomic_torch_save({"w": torch.ones(100)}, truncated)
+    truncated.write_bytes(truncated.read_bytes()[:50])
+    with pytest.raises(CorruptFileError, match="truncated.pt"):
+        load_training_state(truncated)
+    unsafe = tmp_path / "unsafe.pt"
+    torch.save({"obj": _Arbitrary()}, unsafe)  # loading it would need to unpickle a class
+    with pytest.raises(CorruptFileError, match=r"unsafe.pt holds an object of class \S*_Arbitrary, which ltzoo does not unpickle"):
+        load_training_state(unsafe)

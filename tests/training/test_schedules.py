@@ -1,0 +1,51 @@
+"""Learning-rate schedules against independent implementations: the LDAM-DRW reference's
+``adjust_learning_rate`` (rewritten here from its description) and torch's CosineAnnealingLR."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ltzoo.errors import UnknownNameError
+from ltzoo.training.schedules import create_schedule
+
+
+def _ldam_drw_reference(epoch: int, lr: float) -> float:
+    """Cao et al.'s CIFAR schedule: 5 warmup epochs, x0.01 after epoch 160, x0.0001 after 180."""
+    epoch += 1
+    if epoch <= 5:
+        return lr * epoch / 5
+    if epoch > 180:
+        return lr * 0.0001
+    if epoch > 160:
+        return lr * 0.01
+    return lr
+
+
+def test_step_schedule_is_the_ldam_drw_schedule():
+    lr_at = create_schedule({"schedule": "step", "lr": 0.1, "epochs": 200, "warmup_epochs": 5,
+                             "lr_milestones": [180, 160], "lr_multipliers": [0.0001, 0.01]})  # order-free
+    for epoch in range(200):
+        assert lr_at(epoch) == pytest.approx(_ldam_drw_reference(epoch, 0.1), rel=1e-12)
+
+
+def test_step_schedule_without_warmup_starts_at_the_full_rate():
+    lr_at = create_schedule({"schedule": "step", "lr": 0.5, "epochs": 10, "warmup_epochs": 0,
+                             "lr_milestones": [5], "lr_multipliers": [0.1]})
+    assert [lr_at(e) for e in (0, 4, 5, 9)] == pytest.approx([0.5, 0.5, 0.05, 0.05])
+
+
+def test_cosine_schedule_matches_torch_cosine_annealing():
+    lr_at = create_schedule({"schedule": "cosine", "lr": 0.002, "epochs": 30})
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.002)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=30)
+    for epoch in range(30):
+        assert lr_at(epoch) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-9, abs=1e-15)
+        optimizer.step()
+        scheduler.step()
+
+
+def test_unknown_schedule_names_the_choices():
+    with pytest.raises(UnknownNameError, match="cosine"):
+        create_schedule({"schedule": "cosin", "lr": 0.1, "epochs": 3})
