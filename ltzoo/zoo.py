@@ -92,6 +92,12 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
                     "ece_calibrated": 0.010063966076176859},
         "params_m": 0.464,
     },
+    "ldam-drw-resnet32-cifar10lt": {
+        "sha256": "cfc82d77feb723580df7a589b0f08da05577496e23cd88e6c1dbc48c794869ce",
+        "metrics": {"top1": 0.7699, "many": 0.80425, "medium": 0.6325000000000001, "top1_balanced": 0.7699,
+                    "ece_calibrated": 0.03963359000086705},
+        "params_m": 0.464,
+    },
 }
 
 _ZOO: dict[str, ZooEntry] = {}

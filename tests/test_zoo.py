@@ -63,6 +63,32 @@ def test_embedded_entry_loads_by_name_without_network(tmp_path, monkeypatch):
     assert predictor.label_names == ["apple", "bee", "cat", "dog", "eel"]
 
 
-def test_both_cifar10lt_reproductions_ship_inside_the_package():
+def test_the_cifar10lt_reproductions_ship_inside_the_package():
     embedded = {r["name"] for r in list_models(available_only=True) if r["embedded"]}
-    assert {"gcl-resnet32-cifar10lt", "ce-resnet32-cifar10lt"} <= embedded
+    assert {"gcl-resnet32-cifar10lt", "ce-resnet32-cifar10lt", "ldam-drw-resnet32-cifar10lt"} <= embedded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [r["name"] for r in list_models() if r["embedded"]])
+def test_embedded_metrics_reproduce_on_the_cifar10_test_split(name, cifar_root):
+    """The pinned metrics are what the shipped weights score on the real test split, through the
+    public predictor (its own preprocessing, not the trainer's)."""
+    import torch
+
+    import ltzoo
+    from ltzoo.metrics import lt_report
+    from ltzoo.training.config import RUN_DEFAULTS
+    from ltzoo.training.data_setup import create_data
+
+    entry = get_entry(name)
+    test = create_data({**RUN_DEFAULTS, "dataset": "cifar10_lt", "data_dir": str(cifar_root)}).test
+    predictor = ltzoo.load(name, device="cpu")
+    predictor.batch_size = 500
+    logits = predictor.logits(test.inputs())
+    labels = torch.as_tensor(test.targets)
+    raw = lt_report(logits, labels, predictor.class_counts)
+    default = lt_report(predictor.calibrate(logits), labels, predictor.class_counts)
+    for key in ("top1", "many", "medium"):
+        assert raw[key] == pytest.approx(entry.metrics[key], abs=1e-4), key
+    assert default["top1"] == pytest.approx(entry.metrics["top1_balanced"], abs=1e-4)
+    assert default["ece"] == pytest.approx(entry.metrics["ece_calibrated"], abs=1e-3)
