@@ -25,6 +25,11 @@ CIBL_STAGE = {"name": "cibl", "task": "contrastive", "task_args": {"projection_d
 RSG_STAGE = {"name": "rsg", "task": "rsg", "loss": "ldam", "loss_args": {"max_m": 0.3, "s": 30.0},
              "task_args": {"split_after": 2, "supcon_weight": 0.9, "classification_weight": 0.1,
                            "rsg_args": {"n_center": 3, "contrastive_module_dim": 16, "epoch_thresh": 0}}}
+# as the scl-rsg-ldam recipe: re-weighted LDAM, and class-balanced re-sampling from the second
+# epoch, so the resumed epoch runs on the deferred sampler
+RSG_DRS_STAGE = {**RSG_STAGE, "loss_args": {"max_m": 0.3, "s": 30.0, "weight": "inverse_frequency"},
+                 "task_args": {**RSG_STAGE["task_args"], "cesc_weight": 0.1, "mv_weight": 0.01},
+                 "drs_epoch": 1, "drs_sampler": "class_balanced"}
 
 
 def _config(stage: dict) -> dict:
@@ -39,7 +44,7 @@ def test_registered_tasks():
     assert {"classification", "contrastive", "rsg"} <= set(list_tasks())
 
 
-@pytest.mark.parametrize("stage", [CIBL_STAGE, RSG_STAGE], ids=["contrastive", "rsg"])
+@pytest.mark.parametrize("stage", [CIBL_STAGE, RSG_STAGE, RSG_DRS_STAGE], ids=["contrastive", "rsg", "rsg-drs"])
 def test_task_trains_resumes_exactly_and_keeps_only_the_classifier_model(tmp_path: Path, stage: dict):
     full = Trainer(_config(stage), tmp_path / "full", log=lambda _: None)
     full.fit()
