@@ -154,3 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     except (LtzooError, FileNotFoundError) as exc:
         print(f"ltzoo: error: {exc}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":  # python -m ltzoo.cli, as before python -m ltzoo existed
+    sys.exit(main())

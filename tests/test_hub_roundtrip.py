@@ -47,7 +47,7 @@ def test_push_pull_offline_roundtrip(hub: LocalHub, tmp_path: Path):
     online = {"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": "hf_test_token", "HF_HOME": str(tmp_path / "hf"),
               "HF_HUB_DISABLE_TELEMETRY": "1"}
 
-    push = subprocess.run([sys.executable, "-m", "ltzoo.cli", "push", str(folder), "ltzoo-test/tiny", "--tag", "v1"],
+    push = subprocess.run([sys.executable, "-m", "ltzoo", "push", str(folder), "ltzoo-test/tiny", "--tag", "v1"],
                           capture_output=True, text=True, env={**os.environ, **online}, timeout=300)
     assert push.returncode == 0, push.stderr
     repo = hub.state.repos["ltzoo-test/tiny"]
@@ -88,7 +88,7 @@ except Exception as exc:
 def test_zoo_entry_pins_revision_and_sha256(hub: LocalHub, tmp_path: Path):
     folder = make_folder(tmp_path / "model")
     env = {"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": "hf_test_token", "HF_HOME": str(tmp_path / "hf")}
-    push = subprocess.run([sys.executable, "-m", "ltzoo.cli", "push", str(folder), "ltzoo-test/pinned"],
+    push = subprocess.run([sys.executable, "-m", "ltzoo", "push", str(folder), "ltzoo-test/pinned"],
                           capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
     assert push.returncode == 0, push.stderr
     revision = hub.state.repos["ltzoo-test/pinned"].refs["main"]

@@ -120,6 +120,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_list_predict_and_errors(folder: Path, tmp_path: Path):
     listing = _cli("list", "--json")
     assert listing.returncode == 0 and any(r["name"] == "gcl-resnet50-imagenetlt" for r in json.loads(listing.stdout))
+    module_form = subprocess.run([sys.executable, "-m", "ltzoo.cli", "list", "--json"], capture_output=True, text=True)
+    assert module_form.returncode == 0 and json.loads(module_form.stdout) == json.loads(listing.stdout)
     image = tmp_path / "cat.png"
     Image.fromarray(PHOTO).save(image)
     out = _cli("predict", str(image), "--model", str(folder), "--topk", "3", "--json")
