@@ -156,5 +156,5 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":  # python -m ltzoo.cli, as before python -m ltzoo existed
+if __name__ == "__main__":  # python -m ltzoo.cli (python -m ltzoo is ltzoo/__main__.py)
     sys.exit(main())
