@@ -1,6 +1,7 @@
 """The model card (``README.md``) of a checkpoint folder, made with ``huggingface_hub.ModelCard``:
 YAML metadata with a model-index (top-1 all / many / medium / few and ECE), how to load the
-model with ltzoo and with timm, the recipe command and the citation."""
+model with ltzoo and with timm, the recipe command, the citation and where the recipe departs
+from it."""
 
 from __future__ import annotations
 
@@ -91,8 +92,13 @@ Class counts of the training set: {block.get('class_counts')}.
 ## Citation
 
 {recipe.get('citation') or 'See the recipe.'}
-"""
+{_deviations_section(recipe)}"""
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+def _deviations_section(recipe: dict[str, Any]) -> str:
+    deviations = " ".join(str(recipe.get("deviations") or "").split())
+    return f"\n## Departures from the reference\n\n{deviations}\n" if deviations else ""
 
 
 def _dataset_title(recipe: dict[str, Any]) -> str:

@@ -62,6 +62,15 @@ def test_card_parses_back_with_metrics(folder: Path):
     assert values["ECE, calibrated (15 bins)"] == 3.0
     assert values["Top-1 (All) as ltzoo predicts by default (calibrated, balanced prior)"] == 60.0
     assert "python -m train test-recipe" in card.text
+    assert "Departures from the reference" not in card.text  # the recipe states none
+
+
+def test_card_states_where_the_recipe_departs_from_its_reference(tmp_path: Path):
+    from ltzoo.card import model_card
+
+    config = read_config(make_folder(tmp_path))
+    config["ltzoo"]["recipe"]["deviations"] = "The weighting\n  function is ours."
+    assert "## Departures from the reference\n\nThe weighting function is ours.\n" in model_card(config)
 
 
 @pytest.mark.parametrize("head", ["linear", "cosine"])

@@ -18,6 +18,9 @@ RUN_DEFAULTS: dict[str, Any] = {
     "name": "",
     "method": "",
     "citation": "",
+    # where the recipe departs from its paper or reference code, or which values are ltzoo's
+    # because the source could not be read; the model card shows it beside the citation
+    "deviations": "",
     "model": "resnet32_cifar",
     "head": "linear",
     "pretrained": False,

@@ -38,8 +38,9 @@ from .tasks import create_task
 
 STATE_NAME = "train_state.pt"
 MODEL_FOLDER = "model"
-# options that may differ between the original run and its resumption
-RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile", "output_prior")
+# options that may differ between the original run and its resumption (documentation included)
+RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile", "output_prior", "citation",
+                    "deviations")
 
 
 class Trainer:

@@ -124,6 +124,10 @@ def test_resume_refuses_a_folder_of_another_recipe(tmp_path: Path):
     other = resolve_config(one_stage, ["seed=5"])
     with pytest.raises(InvalidArgumentError, match="different recipe.*seed"):
         Trainer(other, tmp_path, resume=True, log=lambda _: None).fit()
+    # documentation is not part of the run: it may change, and the card shows the new text
+    documented = resolve_config(one_stage, ["deviations=The lr is ours."])
+    Trainer(documented, tmp_path, resume=True, log=lambda _: None).fit()
+    assert "## Departures from the reference\n\nThe lr is ours." in (tmp_path / "model" / "README.md").read_text()
 
 
 def test_resume_without_state_says_so(tmp_path: Path):
