@@ -98,6 +98,12 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
                     "ece_calibrated": 0.03963359000086705},
         "params_m": 0.464,
     },
+    "cibl-resnet32-cifar10lt": {
+        "sha256": "d278ba0027894352e1b48586f95a10da4d63a46b6d2d2689e7f51efef98f0f9b",
+        "metrics": {"top1": 0.7089000000000001, "many": 0.776375, "medium": 0.439, "top1_balanced": 0.7993,
+                    "ece_calibrated": 0.019769483550115773},
+        "params_m": 0.464,
+    },
 }
 
 _ZOO: dict[str, ZooEntry] = {}

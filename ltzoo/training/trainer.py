@@ -310,7 +310,10 @@ class Trainer:
         if self.resume:
             resumed = self._load_state()
             start_stage, start_epoch = resumed["stage"], resumed["epoch"]
-            self.log(f"resuming {self._state_path()} at stage {start_stage + 1}, epoch {start_epoch + 1}")
+            if start_stage < len(self.config["stages"]):
+                self.log(f"resuming {self._state_path()} at stage {start_stage + 1}, epoch {start_epoch + 1}")
+            else:
+                self.log(f"resuming {self._state_path()}: every stage is complete; writing the final model again")
         else:
             self.run_log.start()
             if self.dist.is_main:

@@ -126,7 +126,9 @@ def test_resume_refuses_a_folder_of_another_recipe(tmp_path: Path):
         Trainer(other, tmp_path, resume=True, log=lambda _: None).fit()
     # documentation is not part of the run: it may change, and the card shows the new text
     documented = resolve_config(one_stage, ["deviations=The lr is ours."])
-    Trainer(documented, tmp_path, resume=True, log=lambda _: None).fit()
+    lines: list[str] = []
+    Trainer(documented, tmp_path, resume=True, log=lines.append).fit()
+    assert "every stage is complete" in lines[0]
     assert "## Departures from the reference\n\nThe lr is ours." in (tmp_path / "model" / "README.md").read_text()
 
 
