@@ -46,13 +46,11 @@ class ZooEntry:
         return self.revision is not None
 
     def how_to_produce(self) -> str:
+        command = (f"python -m train {self.recipe} --data-dir DATA && "
+                   f"ltzoo push runs/{self.recipe}/model {self.repo_id}")
         if not self.recipe_ready:
-            return (f"(its training recipe, train/recipes/{self.recipe}.yaml, is not written yet; once it is:) "
-                    f"python -m train {self.recipe} --data-dir DATA && ltzoo push runs/{self.recipe}/model {self.repo_id}")
-        return (
-            f"python -m train {self.recipe} --data-dir DATA && "
-            f"ltzoo push runs/{self.recipe}/model {self.repo_id}"
-        )
+            return f"(its training recipe, train/recipes/{self.recipe}.yaml, is not written yet; once it is:) {command}"
+        return command
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "embedded": self.is_embedded, "published": self.is_published}
@@ -76,34 +74,28 @@ def _entry(method: str, backbone: str, dataset: str, recipe_ready: bool) -> ZooE
                     recipe=name, repo_id=f"{HUB_ORG}/{name}", recipe_ready=recipe_ready)
 
 
-# weights shipped inside the package (ltzoo/assets/models/<name>/): the sha256 of model.safetensors
-# (verified on load) and the test metrics of its config.json (tests/test_zoo.py checks both);
-# top1_balanced is the top-1 of ltzoo's default prediction (calibrated, balanced prior)
+def _pinned(sha256: str, top1: float, many: float, medium: float, top1_balanced: float,
+            ece_calibrated: float, params_m: float = 0.464) -> dict[str, Any]:
+    """The fields an embedded entry pins: the sha256 of its model.safetensors (verified on load),
+    its test metrics as trained (top1, many, medium), the top-1 and ECE of ltzoo's default
+    prediction (calibrated, balanced prior) and its parameter count in millions (resnet32_cifar's
+    by default)."""
+    metrics = {"top1": top1, "many": many, "medium": medium, "top1_balanced": top1_balanced,
+               "ece_calibrated": ece_calibrated}
+    return {"sha256": sha256, "metrics": metrics, "params_m": params_m}
+
+
+# weights shipped inside the package (ltzoo/assets/models/<name>/); tests/test_zoo.py checks the
+# pins against each folder's files and re-scores the weights on the real test split
 _EMBEDDED: dict[str, dict[str, Any]] = {
-    "gcl-resnet32-cifar10lt": {
-        "sha256": "c72526ff26dc0918185459959e6afc46855ee1d4e0db450b563a50567935064e",
-        "metrics": {"top1": 0.8304, "many": 0.84375, "medium": 0.777, "top1_balanced": 0.8304,
-                    "ece_calibrated": 0.012094755995263216},
-        "params_m": 0.464,
-    },
-    "ce-resnet32-cifar10lt": {
-        "sha256": "76f6c56183157e31af1ff93d8c94ad6c7cdd76f9e2b8ae498fe3d0c61d343897",
-        "metrics": {"top1": 0.7141, "many": 0.7813749999999999, "medium": 0.445, "top1_balanced": 0.7983,
-                    "ece_calibrated": 0.010063966076176859},
-        "params_m": 0.464,
-    },
-    "ldam-drw-resnet32-cifar10lt": {
-        "sha256": "cfc82d77feb723580df7a589b0f08da05577496e23cd88e6c1dbc48c794869ce",
-        "metrics": {"top1": 0.7699, "many": 0.80425, "medium": 0.6325000000000001, "top1_balanced": 0.7699,
-                    "ece_calibrated": 0.03963359000086705},
-        "params_m": 0.464,
-    },
-    "cibl-resnet32-cifar10lt": {
-        "sha256": "d278ba0027894352e1b48586f95a10da4d63a46b6d2d2689e7f51efef98f0f9b",
-        "metrics": {"top1": 0.7089000000000001, "many": 0.776375, "medium": 0.439, "top1_balanced": 0.7993,
-                    "ece_calibrated": 0.019769483550115773},
-        "params_m": 0.464,
-    },
+    "gcl-resnet32-cifar10lt": _pinned("c72526ff26dc0918185459959e6afc46855ee1d4e0db450b563a50567935064e",
+                                      0.8304, 0.84375, 0.777, 0.8304, 0.012094755995263216),
+    "ce-resnet32-cifar10lt": _pinned("76f6c56183157e31af1ff93d8c94ad6c7cdd76f9e2b8ae498fe3d0c61d343897",
+                                     0.7141, 0.7813749999999999, 0.445, 0.7983, 0.010063966076176859),
+    "ldam-drw-resnet32-cifar10lt": _pinned("cfc82d77feb723580df7a589b0f08da05577496e23cd88e6c1dbc48c794869ce",
+                                           0.7699, 0.80425, 0.6325000000000001, 0.7699, 0.03963359000086705),
+    "cibl-resnet32-cifar10lt": _pinned("d278ba0027894352e1b48586f95a10da4d63a46b6d2d2689e7f51efef98f0f9b",
+                                       0.7089000000000001, 0.776375, 0.439, 0.7993, 0.019769483550115773),
 }
 
 _ZOO: dict[str, ZooEntry] = {}

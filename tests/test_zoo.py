@@ -93,3 +93,12 @@ def test_embedded_metrics_reproduce_on_the_cifar10_test_split(name, cifar_root):
         assert raw[key] == pytest.approx(entry.metrics[key], abs=1e-4), key
     assert default["top1"] == pytest.approx(entry.metrics["top1_balanced"], abs=1e-4)
     assert default["ece"] == pytest.approx(entry.metrics["ece_calibrated"], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["ce-resnet32-cifar100lt", "gcl-resnet50-imagenetlt"])
+def test_how_to_produce_names_the_commands_and_a_missing_recipe(name):
+    entry = get_entry(name)
+    command = f"python -m train {name} --data-dir DATA && ltzoo push runs/{name}/model ltzoo/{name}"
+    how = entry.how_to_produce()
+    assert how.endswith(command)
+    assert ("is not written yet" in how) == (not entry.recipe_ready)
