@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ltzoo.errors import LtzooError
+from ltzoo.cli import exit_status
 from ltzoo.export import data_config_of, default_output, export_onnx, quantize_int8, sample_images
 from ltzoo.hub import load_model
 from ltzoo.images import load_image
@@ -35,6 +35,24 @@ def calibration_paths(folder: Path | None) -> list[Path]:
     return paths
 
 
+def export(args: argparse.Namespace) -> int:
+    """Exports, verifies and (with --int8) quantises the model the arguments name."""
+    folder, sha256 = resolve_checkpoint(args.model)
+    model, config = load_model(folder, sha256)
+    output = args.output or default_output(folder)
+    export_onnx(model, config, output, opset=args.opset, dynamic_batch=args.batch == "dynamic",
+                uint8_input=args.uint8_input, outputs=args.outputs.split(","), target_prior=args.target_prior)
+    if args.int8:
+        preprocessor = ImagePreprocessor(data_config_of(config))
+        pixels = None
+        if args.int8 == "static":
+            pixels = np.stack([preprocessor.resize_crop(load_image(p)) for p in calibration_paths(args.calibration_images)])
+        int8_path = quantize_int8(output, output.with_name(output.stem + ".int8.onnx"), args.int8, pixels,
+                                  args.uint8_input, preprocessor)
+        print(f"wrote {int8_path} ({args.int8} int8)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m export", description=__doc__.split("\n\n")[1])
     parser.add_argument("model", help="zoo name, checkpoint folder or hf-hub:org/repo")
@@ -47,24 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--int8", choices=("static", "dynamic"), help="also write an int8 model (model.int8.onnx)")
     parser.add_argument("--calibration-images", type=Path, help="folder of images for static int8 calibration")
     args = parser.parse_args(argv)
-    try:
-        folder, sha256 = resolve_checkpoint(args.model)
-        model, config = load_model(folder, sha256)
-        output = args.output or default_output(folder)
-        export_onnx(model, config, output, opset=args.opset, dynamic_batch=args.batch == "dynamic",
-                    uint8_input=args.uint8_input, outputs=args.outputs.split(","), target_prior=args.target_prior)
-        if args.int8:
-            preprocessor = ImagePreprocessor(data_config_of(config))
-            pixels = None
-            if args.int8 == "static":
-                pixels = np.stack([preprocessor.resize_crop(load_image(p)) for p in calibration_paths(args.calibration_images)])
-            int8_path = quantize_int8(output, output.with_name(output.stem + ".int8.onnx"), args.int8, pixels,
-                                      args.uint8_input, preprocessor)
-            print(f"wrote {int8_path} ({args.int8} int8)")
-    except (LtzooError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(parser.prog, lambda: export(args))
 
 
 if __name__ == "__main__":

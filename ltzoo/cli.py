@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def exit_status(program: str, command: Callable[[], int]) -> int:
+    """Runs a command-line program's ``command``. A user's mistake (an :class:`LtzooError` or a
+    missing file) becomes one line on stderr, ``PROGRAM: error: MESSAGE`` as argparse writes
+    its own, and exit status 2, instead of a traceback; bugs still raise."""
+    try:
+        return command()
+    except (LtzooError, FileNotFoundError) as exc:
+        print(f"{program}: error: {exc}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (LtzooError, FileNotFoundError) as exc:
-        print(f"ltzoo: error: {exc}", file=sys.stderr)
-        return 2
+    return exit_status("ltzoo", lambda: args.func(args))
 
 
 if __name__ == "__main__":  # python -m ltzoo.cli (python -m ltzoo is ltzoo/__main__.py)

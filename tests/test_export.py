@@ -165,7 +165,7 @@ def test_export_program_writes_into_the_folder(tmp_path: Path):
     assert (folder / "model.onnx").is_file() and "top-1 agreement 100.0%" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "export", str(tmp_path / "nope")], cwd=repo, capture_output=True,
                          text=True)
-    assert bad.returncode == 2 and "nope" in bad.stderr
+    assert bad.returncode == 2 and "nope" in bad.stderr and bad.stderr.startswith("python -m export: error: ")
 
 
 class _Spectral(torch.nn.Module):

@@ -14,6 +14,7 @@ from PIL import Image
 
 import ltzoo
 from ltzoo.calibration import prior_log_ratio
+from ltzoo.cli import exit_status
 from ltzoo.errors import CorruptFileError, InvalidArgumentError, MissingFileError, NotPublishedError, UnknownNameError
 from ltzoo.export import sample_images
 
@@ -132,9 +133,20 @@ def test_cli_list_predict_and_errors(folder: Path, tmp_path: Path):
     assert samples.returncode == 0, samples.stderr
     assert [Path(r["image"]).name for r in json.loads(samples.stdout)] == [p.name for p in sample_images()]
     bad = _cli("predict", str(tmp_path / "missing.png"), "--model", str(folder))
-    assert bad.returncode == 2 and "missing.png" in bad.stderr
+    assert bad.returncode == 2 and "missing.png" in bad.stderr and bad.stderr.startswith("ltzoo: error: ")
     unknown = _cli("predict", str(image), "--model", "gcl-resnet32-cifar10")
     assert unknown.returncode == 2 and "Did you mean" in unknown.stderr
+
+
+def test_exit_status_reports_user_errors_and_lets_bugs_raise(capsys):
+    def missing() -> int:
+        raise FileNotFoundError("no such folder: runs/x")
+
+    assert exit_status("prog", lambda: 0) == 0
+    assert exit_status("prog", missing) == 2
+    assert capsys.readouterr().err == "prog: error: no such folder: runs/x\n"
+    with pytest.raises(ZeroDivisionError):
+        exit_status("prog", lambda: 1 // 0)
 
 
 @pytest.mark.data

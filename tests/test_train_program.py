@@ -27,6 +27,7 @@ def test_list_shows_the_recipes():
 def test_unknown_recipe_suggests_close_names():
     out = _train("gcl-resnet32-cifar10")
     assert out.returncode == 2 and "Did you mean 'gcl-resnet32-cifar10lt'" in out.stderr
+    assert out.stderr.startswith("python -m train: error: ")
 
 
 def test_bad_override_and_missing_data(tmp_path: Path):

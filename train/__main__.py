@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltzoo.errors import LtzooError, UnknownNameError
+from ltzoo.cli import exit_status
+from ltzoo.errors import UnknownNameError
 from ltzoo.training import Trainer, load_recipe_file, resolve_config
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
@@ -32,6 +33,17 @@ def recipe_path(name: str) -> Path:
     return candidate
 
 
+def train(args: argparse.Namespace) -> int:
+    """Resolves the recipe with its overrides and trains it into the run folder."""
+    path = recipe_path(args.recipe)
+    overrides = list(args.overrides) + ([f"data_dir={args.data_dir}"] if args.data_dir else [])
+    config = resolve_config(load_recipe_file(str(path)), overrides)
+    config["name"] = config["name"] or path.stem
+    output_dir = Path(args.output_dir or Path("runs") / path.stem)
+    Trainer(config, output_dir, resume=args.resume).fit()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n\n")[1])
     parser.add_argument("recipe", nargs="?", help="recipe name or YAML path")
@@ -46,17 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.recipe:
         parser.error("a RECIPE is required (see --list)")
-    try:
-        path = recipe_path(args.recipe)
-        overrides = list(args.overrides) + ([f"data_dir={args.data_dir}"] if args.data_dir else [])
-        config = resolve_config(load_recipe_file(str(path)), overrides)
-        config["name"] = config["name"] or path.stem
-        output_dir = Path(args.output_dir or Path("runs") / path.stem)
-        Trainer(config, output_dir, resume=args.resume).fit()
-    except (LtzooError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(parser.prog, lambda: train(args))
 
 
 if __name__ == "__main__":
