@@ -25,6 +25,14 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    """Lays the figure out, writes it to ``path`` and frees it (pyplot keeps every open figure)."""
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
 def reliability_diagram(probs: torch.Tensor, targets: torch.Tensor, path: str | Path, title: str = "") -> Path:
     """Accuracy against confidence in 15 equal-width bins, with the gap to the diagonal and ECE."""
     plt = _pyplot()
@@ -42,10 +50,7 @@ def reliability_diagram(probs: torch.Tensor, targets: torch.Tensor, path: str | 
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
            title=f"{title} ECE = {100 * ece:.2f}%".strip())
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, path)
 
 
 def per_class_accuracy_plot(
@@ -66,10 +71,7 @@ def per_class_accuracy_plot(
     ax.set(xlim=(low, high), ylim=(-0.02, 1.02), xlabel="training images of the class (log scale)",
            ylabel="test accuracy of the class", title=title or "per-class accuracy")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, path)
 
 
 def evaluation_plots(
@@ -105,7 +107,4 @@ def training_curves(history: list[dict[str, Any]], path: str | Path, title: str 
         if records[i]["stage"] != records[i - 1]["stage"]:
             for ax in (loss_ax, acc_ax):
                 ax.axvline(i + 0.5, color="grey", ls=":", lw=1)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, path)
