@@ -6,22 +6,26 @@ import os
 import pickle
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
+from safetensors.torch import save as safetensors_bytes
 
 from ..errors import CorruptFileError, MissingFileError
 
 
-def atomic_torch_save(obj: Any, path: str | Path) -> None:
-    """Writes ``obj`` with ``torch.save`` to a temp file in the same folder, fsyncs, renames."""
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Writes ``path`` through ``write(file)`` into a temp file in the same folder, fsyncs it and
+    renames it over ``path``: a kill or a failing ``write`` leaves the previous file (or none),
+    never half of one, and no temp file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -29,6 +33,18 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> None:
+    """``torch.save(obj)`` to ``path``, atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def atomic_save_safetensors(tensors: dict[str, torch.Tensor], path: str | Path) -> None:
+    """A state dict as safetensors at ``path``, atomically (:func:`atomic_write`); channels_last
+    or otherwise strided tensors are stored contiguous, as safetensors requires."""
+    data = safetensors_bytes({k: v.detach().contiguous() for k, v in tensors.items()})
+    atomic_write(path, lambda f: f.write(data))
 
 
 def load_training_state(path: str | Path) -> dict[str, Any]:

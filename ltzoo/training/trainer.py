@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from ..data.samplers import create_sampler
@@ -25,7 +25,7 @@ from ..losses import create_loss, drw_weights
 from ..metrics import LTMetricAccumulator, lt_report
 from ..models import LearnableWeightScaling, create_model
 from ..models.factory import set_classifier
-from .checkpoint import atomic_torch_save, load_training_state
+from .checkpoint import atomic_save_safetensors, atomic_torch_save, load_training_state
 from .classifier_stages import StageModel, fold_lws, plain_state_dict, select_tau_norm
 from .config import resolve_config
 from .data_setup import DataBundle, Split, create_data
@@ -358,13 +358,14 @@ class Trainer:
                     if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
                         self.best = {"top1": val["top1"], "stage": stage["name"], "epoch": epoch + 1}
                         if self.dist.is_main:
-                            _atomic_save_file(plain_state_dict(self.model), self.output_dir / "best_model.safetensors")
+                            atomic_save_safetensors(plain_state_dict(self.model),
+                                                    self.output_dir / "best_model.safetensors")
                 self.run_log.append(record)
                 self._save_state(index, epoch + 1, parts)
                 self.log(format_record(record))
             fold_lws(self.model)
             if self.dist.is_main:
-                _atomic_save_file(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
+                atomic_save_safetensors(self.model.state_dict(), self.output_dir / f"{stage['name']}_final.safetensors")
             self._save_state(index + 1, 0)
             resumed = None
         result = self._finish() if self.dist.is_main else {}
@@ -407,12 +408,6 @@ class Trainer:
                  + f"; temperature {final.calibration['temperature']:.4g}, "
                  f"calibrated ECE {final.test_calibrated['ece']:.4f}")
         return report
-
-
-def _atomic_save_file(state: dict[str, torch.Tensor], path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().contiguous() for k, v in state.items()}, str(tmp))
-    tmp.replace(path)
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

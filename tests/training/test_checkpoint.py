@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from ltzoo.errors import CorruptFileError, MissingFileError
-from ltzoo.training.checkpoint import atomic_torch_save, load_training_state
+from ltzoo.training.checkpoint import atomic_save_safetensors, atomic_torch_save, atomic_write, load_training_state
 
 
 class _FailsToPickle:
@@ -36,6 +37,27 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path: Path):
         atomic_torch_save({"epoch": 2, "bad": _FailsToPickle()}, path)
     assert load_training_state(path) == {"epoch": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["train_state.pt"]  # no temp file left behind
+
+
+def test_safetensors_are_written_atomically_and_contiguous(tmp_path: Path):
+    path = tmp_path / "best_model.safetensors"
+    weight = torch.randn(2, 3, 4, 4).to(memory_format=torch.channels_last)
+    atomic_save_safetensors({"conv.weight": weight}, path)
+    assert torch.equal(load_file(path)["conv.weight"], weight)
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path: Path):
+    path = tmp_path / "best_model.safetensors"
+    atomic_save_safetensors({"w": torch.ones(3)}, path)
+
+    def half_then_fail(f):
+        f.write(b"\0" * 1000)
+        raise OSError("No space left on device (simulated)")
+
+    with pytest.raises(OSError, match="No space"):
+        atomic_write(path, half_then_fail)
+    assert torch.equal(load_file(path)["w"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["best_model.safetensors"]
 
 
 def test_missing_corrupt_and_unsafe_checkpoints_are_refused(tmp_path: Path):
