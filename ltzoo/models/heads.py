@@ -5,6 +5,8 @@ Heads are registered (``create_head`` / ``list_heads``) so a model config can na
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -82,6 +84,37 @@ def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
     if weight.ndim != 2:
         raise InvalidArgumentError(f"weight must be 2-D [classes, features], got {tuple(weight.shape)}")
     return weight / weight.norm(dim=1, keepdim=True).pow(tau)
+
+
+def init_prior_bias(classifier: nn.Module, prior: float | str) -> None:
+    """Sets a linear classifier's bias to ``-log((1 - pi) / pi)``, so that every sigmoid output
+    starts at probability ``pi`` (Lin et al. ICCV 2017, Sec. 4.1; Cui et al. CVPR 2019, Sec. 5,
+    for the sigmoid and focal forms of the class-balanced loss). ``prior="uniform"`` takes
+    ``pi = 1 / C``, i.e. a bias of ``-log(C - 1)``: what the class-balanced loss's official code
+    does (its paper states ``pi = 0.1``, the same value on CIFAR-10).
+
+    Example:
+        >>> head = nn.Linear(64, 10)
+        >>> init_prior_bias(head, "uniform")
+        >>> round(torch.sigmoid(head.bias[0]).item(), 4)
+        0.1
+    """
+    bias = getattr(classifier, "bias", None)
+    if not isinstance(classifier, nn.Linear) or bias is None:
+        raise InvalidArgumentError(
+            f"classifier_bias_prior needs a linear classifier with a bias, got {type(classifier).__name__} "
+            "(a cosine head has no bias)"
+        )
+    if prior == "uniform":
+        if classifier.out_features < 2:
+            raise InvalidArgumentError("classifier_bias_prior='uniform' needs at least 2 classes")
+        pi = 1.0 / classifier.out_features
+    elif isinstance(prior, (int, float)) and not isinstance(prior, bool) and 0 < prior < 1:
+        pi = float(prior)
+    else:
+        raise InvalidArgumentError(f"classifier_bias_prior must be a probability in (0, 1) or 'uniform', got {prior!r}")
+    with torch.no_grad():
+        bias.fill_(-math.log((1 - pi) / pi))
 
 
 class LearnableWeightScaling(nn.Module):

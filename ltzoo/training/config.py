@@ -24,6 +24,9 @@ RUN_DEFAULTS: dict[str, Any] = {
     "model": "resnet32_cifar",
     "head": "linear",
     "pretrained": False,
+    # sigmoid losses: start the classifier bias at -log((1 - pi) / pi), a probability pi or
+    # "uniform" (pi = 1 / C); see ltzoo.models.heads.init_prior_bias
+    "classifier_bias_prior": None,
     "dataset": "cifar10_lt",
     "data_dir": "data",
     "imbalance_ratio": 100.0,

@@ -69,6 +69,25 @@ def test_tau_normalize():
         M.tau_normalize(w, -1.0)
 
 
+@pytest.mark.parametrize("prior, expected", [("uniform", 1 / 10), (0.1, 0.1), (0.01, 0.01)])
+def test_prior_bias_starts_every_sigmoid_at_pi(prior, expected):
+    head = nn.Linear(16, 10)
+    weight = head.weight.clone()
+    M.init_prior_bias(head, prior)
+    torch.testing.assert_close(torch.sigmoid(head.bias), torch.full((10,), expected))
+    assert torch.equal(head.weight, weight)  # only the bias changes
+
+
+def test_prior_bias_refuses_what_it_cannot_do():
+    with pytest.raises(InvalidArgumentError, match="classifier_bias_prior needs a linear classifier with a bias"):
+        M.init_prior_bias(M.CosineClassifier(16, 10), "uniform")
+    with pytest.raises(InvalidArgumentError, match="needs a linear classifier with a bias"):
+        M.init_prior_bias(nn.Linear(16, 10, bias=False), 0.1)
+    for bad in (0, 1, 1.5, True, "balanced"):
+        with pytest.raises(InvalidArgumentError, match=r"classifier_bias_prior must be a probability in \(0, 1\)"):
+            M.init_prior_bias(nn.Linear(16, 10), bad)
+
+
 def test_lws_trains_only_scales():
     linear = nn.Linear(4, 3)
     lws = M.LearnableWeightScaling(linear)

@@ -132,6 +132,16 @@ def test_resume_refuses_a_folder_of_another_recipe(tmp_path: Path):
     assert "## Departures from the reference\n\nThe lr is ours." in (tmp_path / "model" / "README.md").read_text()
 
 
+def test_classifier_bias_prior_sets_the_initial_bias(tmp_path: Path):
+    """The class-balanced sigmoid / focal recipes start each sigmoid at pi (Cui et al.'s code: 1/C)."""
+    linear = {**TINY, "head": "linear", "classifier_bias_prior": "uniform"}
+    trainer = Trainer(resolve_config(linear), tmp_path, log=lambda _: None)
+    bias = trainer.model.get_classifier().bias
+    torch.testing.assert_close(torch.sigmoid(bias), torch.full_like(bias, 1 / trainer.data.num_classes))
+    with pytest.raises(InvalidArgumentError, match="cosine head has no bias"):
+        Trainer(resolve_config({**TINY, "classifier_bias_prior": 0.1}), tmp_path / "cosine", log=lambda _: None)
+
+
 def test_resume_without_state_says_so(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         Trainer(resolve_config(TINY), tmp_path, resume=True, log=lambda _: None).fit()
