@@ -39,19 +39,25 @@ def test_bad_override_and_missing_data(tmp_path: Path):
 
 @pytest.mark.parametrize("recipe", sorted(p.stem for p in (REPO / "train" / "recipes").glob("*.yaml")))
 def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
-    """Each recipe resolves, and every stage's loss, samplers and task construct with their
-    arguments (a typo in loss_args, sampler_args or task_args fails here, not hours into a run)."""
+    """Each recipe resolves, and every stage's loss, samplers, task and optimiser groups construct
+    with their arguments (a typo in loss_args, sampler_args, task_args or no_weight_decay fails
+    here, not hours into a run)."""
     from ltzoo.data.samplers import create_sampler
     from ltzoo.losses import create_loss
-    from ltzoo.models import create_model
+    from ltzoo.models import create_model, init_prior_bias
     from ltzoo.training import create_task, load_recipe_file, resolve_config
     from ltzoo.training.classifier_stages import StageModel
+    from ltzoo.training.param_groups import param_groups
 
     config = resolve_config(load_recipe_file(str(REPO / "train" / "recipes" / f"{recipe}.yaml")))
     assert config["name"] == recipe or recipe.startswith("smoke")
     counts = [100, 60, 30, 20, 10, 8, 6, 4, 2, 1]
     cifar = config["model"].endswith("_cifar")
     model = create_model(config["model"], num_classes=len(counts), head=config["head"]) if cifar else None
+    # a small stand-in with the recipe's head where the backbone is large
+    probe = model or create_model("resnet20_cifar", num_classes=len(counts), head=config["head"])
+    if config["classifier_bias_prior"] is not None:
+        init_prior_bias(probe.get_classifier(), config["classifier_bias_prior"])
     for stage in config["stages"]:
         if stage["type"] != "train":
             continue
@@ -60,6 +66,7 @@ def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
         create_sampler(stage["sampler"], targets, **stage["sampler_args"])
         if stage["drs_epoch"] is not None:
             create_sampler(stage["drs_sampler"], targets)
+        param_groups(probe, probe, stage["backbone_lr_scale"], stage["no_weight_decay"])
         if model is not None and stage["classifier_init"] == "keep":
             create_task(stage["task"], StageModel(model, stage["train_scope"]), loss, class_counts=counts,
                         mixup_alpha=stage["mixup_alpha"], **stage["task_args"])

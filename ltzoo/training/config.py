@@ -75,6 +75,8 @@ STAGE_DEFAULTS: dict[str, Any] = {
     "backbone_lr_scale": 1.0,
     "momentum": 0.9,
     "weight_decay": 2e-4,
+    # parameter kinds exempt from weight decay: bias, classifier_bias, norm (see param_groups.py)
+    "no_weight_decay": [],
     "nesterov": False,
     "schedule": "step",
     "warmup_epochs": 5,

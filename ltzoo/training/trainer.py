@@ -31,6 +31,7 @@ from .config import resolve_config
 from .data_setup import DataBundle, Split, create_data
 from .distributed import barrier, cleanup, init_distributed
 from .final_report import evaluate_final, summarize, write_plots
+from .param_groups import param_groups
 from .provenance import git_provenance
 from .run_log import RunLog, format_record
 from .schedules import create_schedule
@@ -153,8 +154,8 @@ class Trainer:
         task = create_task(stage["task"], stage_model, loss_fn, class_counts=self.data.class_counts,
                            mixup_alpha=stage["mixup_alpha"], **stage["task_args"]).to(self.device)
         optimizer = torch.optim.SGD(
-            self._param_groups(task, stage["backbone_lr_scale"]), lr=stage["lr"], momentum=stage["momentum"],
-            weight_decay=stage["weight_decay"], nesterov=stage["nesterov"],
+            param_groups(task, self.model, stage["backbone_lr_scale"], stage["no_weight_decay"]), lr=stage["lr"],
+            momentum=stage["momentum"], weight_decay=stage["weight_decay"], nesterov=stage["nesterov"],
         )
         runner: nn.Module = task
         if self.dist.enabled:
@@ -176,21 +177,6 @@ class Trainer:
             "drs_sampler": self._sampler(index, stage["drs_sampler"]) if stage["drs_epoch"] is not None else None,
             "batches": self._batches(self.data.train, per_rank_batch, train=True, views=task.views),
         }
-
-    def _param_groups(self, task: nn.Module, backbone_lr_scale: float) -> list[dict[str, Any]]:
-        """The stage's trainable parameters (network and task modules: projection head, RSG) as
-        optimiser groups, each with the ``lr_scale`` the epoch's learning rate is multiplied by:
-        one group, or the backbone's parameters apart when ``backbone_lr_scale`` is not 1."""
-        if backbone_lr_scale < 0:
-            raise InvalidArgumentError(f"backbone_lr_scale must be >= 0, got {backbone_lr_scale}")
-        params = [p for p in task.parameters() if p.requires_grad]
-        if backbone_lr_scale == 1:
-            return [{"params": params, "lr_scale": 1.0}]
-        head = {id(p) for p in self.model.get_classifier().parameters()}
-        backbone = {id(p) for p in self.model.parameters()} - head
-        groups = [{"params": [p for p in params if id(p) not in backbone], "lr_scale": 1.0},
-                  {"params": [p for p in params if id(p) in backbone], "lr_scale": backbone_lr_scale}]
-        return [g for g in groups if g["params"]]
 
     def _sampler(self, index: int, name: str, **kwargs: Any) -> Any:
         """Stage ``index``'s sampler: seeded per stage, sharded across DDP processes."""
