@@ -37,6 +37,10 @@ RUN_DEFAULTS: dict[str, Any] = {
     "val_list": None,
     "test_list": None,
     "image_size": None,
+    # input normalisation (x / 255 - mean) / std per channel, where the reference's differs from the
+    # model's default (timm's pretrained_cfg); recorded in the checkpoint, so inference uses it too
+    "mean": None,
+    "std": None,
     "num_workers": 2,
     "seed": 0,
     "device": "auto",
@@ -152,7 +156,21 @@ def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -
     for item in overrides or []:
         apply_override(config, item)
     _check_start_stage(config)
+    _check_normalization(config)
     return config
+
+
+def _check_normalization(config: dict[str, Any]) -> None:
+    for key in ("mean", "std"):
+        value = config[key]
+        if value is None:
+            continue
+        if not isinstance(value, list) or len(value) != 3 or not all(
+            isinstance(v, _NUMBER) and not isinstance(v, bool) for v in value
+        ):
+            raise InvalidArgumentError(f"option {key} must be a list of 3 numbers (one per RGB channel), got {value!r}")
+        if key == "std" and min(value) <= 0:
+            raise InvalidArgumentError(f"option std must be positive, got {value!r}")
 
 
 def _check_start_stage(config: dict[str, Any]) -> None:

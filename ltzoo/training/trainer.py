@@ -76,6 +76,7 @@ class Trainer:
         from timm.data import resolve_data_config
 
         overrides = {"input_size": (3, config["image_size"], config["image_size"])} if config["image_size"] else {}
+        overrides.update({k: tuple(config[k]) for k in ("mean", "std") if config[k] is not None})
         self.data_config = resolve_data_config(overrides, model=self.model)
         # the checkpoint records the preprocessing the model was trained and evaluated with
         self.model.pretrained_cfg = {**self.model.pretrained_cfg, **self.data_config}

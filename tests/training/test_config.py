@@ -20,6 +20,9 @@ TWO_STAGES = {"stages": [{"lr": 0.05, "loss_args": {"m": 0.0}}, {"lr": 0.008, "t
     ({"stages": [{}]}, ["lr"], "key=value"),
     ({"stages": [{}]}, ["learning_rate=0.1"], "unknown recipe option"),
     ({"amp": "yes"}, [], "true or false"),
+    ({"mean": [0.5, 0.5]}, [], "mean must be a list of 3 numbers"),
+    ({}, ["std=0.5"], "std must be a list of 3 numbers"),
+    ({}, ["std=[0.5, 0, 0.5]"], "std must be positive"),
 ])
 def test_bad_configuration(recipe, overrides, match):
     with pytest.raises(InvalidArgumentError, match=match):

@@ -341,6 +341,25 @@ def test_synthetic_images_take_the_image_size(tmp_path: Path):
     assert trainer.data_config["input_size"] == (3, 48, 48)
 
 
+def test_mean_and_std_normalise_training_and_inference(tmp_path: Path):
+    """A recipe's normalisation (Cui et al.'s x / 128 - 1 here) reaches the training batches and the
+    checkpoint, so the predictor preprocesses as the model was trained."""
+    import ltzoo
+
+    half = 128 / 255
+    config = resolve_config({**TINY, "mean": [half] * 3, "std": [half] * 3,
+                             "stages": [{**TINY["stages"][0], "epochs": 1, "max_steps_per_epoch": 1}]})
+    trainer = Trainer(config, tmp_path, log=lambda _: None)
+    batches = trainer.data.test.batches(8, train=False, data_config=trainer.data_config, device=torch.device("cpu"),
+                                        num_workers=0)
+    images, _ = next(batches.epoch())
+    raw = torch.as_tensor(trainer.data.test.images[:8]).permute(0, 3, 1, 2).float()
+    torch.testing.assert_close(images, raw / 128 - 1)
+    trainer.fit()
+    predictor = ltzoo.load(str(tmp_path / "model"), device="cpu")
+    assert tuple(predictor.data_config["mean"]) == tuple(predictor.data_config["std"]) == (half,) * 3
+
+
 def test_resume_mid_stage_with_deferred_reweighting(tmp_path: Path):
     """DRW sets the loss's class weights (a buffer) every epoch: a run resumed from the state of
     epoch 1 loads them and ends as the uninterrupted run."""
