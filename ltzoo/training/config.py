@@ -84,6 +84,7 @@ STAGE_DEFAULTS: dict[str, Any] = {
     "nesterov": False,
     "schedule": "step",
     "warmup_epochs": 5,
+    "warmup_per_step": False,  # the warmup rises every step (Cui et al.'s code), not every epoch
     "lr_milestones": [160, 180],
     "lr_multipliers": [0.01, 0.0001],
     "sampler": "instance",

@@ -1,4 +1,9 @@
-"""Epoch-wise learning-rate schedules of the long-tailed reference codes (set at epoch start)."""
+"""Learning-rate schedules of the long-tailed reference codes.
+
+A schedule maps ``(epoch, progress)`` to a learning rate, ``progress`` in [0, 1) being how far the
+step is into the epoch. The references change the rate per epoch (LDAM-DRW, GCL, Kang et al.),
+except where a warmup rises per step (Cui et al.'s class-balanced code: ``warmup_per_step``).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,23 @@ from typing import Any
 
 from .._registry import Registry
 
-_SCHEDULES: Registry[Callable[[int], float]] = Registry("schedule")
+Schedule = Callable[[int, float], float]
+_SCHEDULES: Registry[Schedule] = Registry("schedule")
 
 
 @_SCHEDULES.register("step")
-def step_schedule(
-    stage: dict[str, Any],
-) -> Callable[[int], float]:
+def step_schedule(stage: dict[str, Any]) -> Schedule:
     """LDAM-DRW / GCL stage 1: linear warmup ``lr * (e+1) / warmup`` for the first
-    ``warmup_epochs``, then ``lr * multiplier_k`` once the 1-based epoch exceeds milestone k."""
-    base, warmup = stage["lr"], stage["warmup_epochs"]
+    ``warmup_epochs``, then ``lr * multiplier_k`` once the 1-based epoch exceeds milestone k.
+    With ``warmup_per_step`` the warmup rises with every step from 0, ``lr * (e + progress) /
+    warmup``, as Cui et al.'s TensorFlow code computes it from the global step."""
+    base, warmup, per_step = stage["lr"], stage["warmup_epochs"], stage.get("warmup_per_step", False)
     steps = sorted(zip(stage["lr_milestones"], stage["lr_multipliers"]))
 
-    def lr_at(epoch: int) -> float:
+    def lr_at(epoch: int, progress: float = 0.0) -> float:
         current = epoch + 1
         if current <= warmup:
-            return base * current / warmup
+            return base * ((epoch + progress) if per_step else current) / warmup
         lr = base
         for milestone, multiplier in steps:
             if current > milestone:
@@ -34,12 +40,13 @@ def step_schedule(
 
 
 @_SCHEDULES.register("cosine")
-def cosine_schedule(stage: dict[str, Any]) -> Callable[[int], float]:
-    """Cosine decay from ``lr`` at epoch 0 towards 0: ``lr/2 * (1 + cos(pi e / E))`` (GCL stage 2)."""
+def cosine_schedule(stage: dict[str, Any]) -> Schedule:
+    """Cosine decay from ``lr`` at epoch 0 towards 0: ``lr/2 * (1 + cos(pi e / E))``, per epoch
+    (GCL stage 2, Kang et al.)."""
     base, epochs = stage["lr"], stage["epochs"]
-    return lambda epoch: 0.5 * base * (1.0 + math.cos(math.pi * epoch / epochs))
+    return lambda epoch, progress=0.0: 0.5 * base * (1.0 + math.cos(math.pi * epoch / epochs))
 
 
-def create_schedule(stage: dict[str, Any]) -> Callable[[int], float]:
-    """The epoch -> lr function named by ``stage["schedule"]``."""
+def create_schedule(stage: dict[str, Any]) -> Schedule:
+    """The ``(epoch, progress) -> lr`` function named by ``stage["schedule"]``."""
     return _SCHEDULES.create(stage["schedule"], stage)

@@ -221,9 +221,8 @@ class Trainer:
         return torch.autocast(device_type=self.device.type, dtype=dtype, enabled=enabled)
 
     def _train_epoch(self, index: int, stage: dict[str, Any], parts: dict[str, Any], epoch: int) -> dict[str, Any]:
-        lr = parts["schedule"](epoch)
-        for group in parts["optimizer"].param_groups:
-            group["lr"] = lr * group.get("lr_scale", 1.0)  # snapshots from before backbone_lr_scale: one group
+        epoch_lr = lr = parts["schedule"](epoch, 0.0)
+        _set_lr(parts["optimizer"], lr)
         self._apply_drw(stage, parts, epoch)
         deferred = stage["drs_epoch"] is not None and epoch >= stage["drs_epoch"]
         sampler = parts["drs_sampler"] if deferred else parts["sampler"]
@@ -241,6 +240,10 @@ class Trainer:
             steps = min(steps, max_steps)
         progress = _progress(steps, f"{stage['name']} {epoch + 1}/{stage['epochs']}", self.dist.is_main)
         for step in range(steps):
+            step_lr = parts["schedule"](epoch, step / steps)
+            if step_lr != lr:  # the schedule moves within the epoch (per-step warmup)
+                lr = step_lr
+                _set_lr(optimizer, lr)
             images, targets = next(batches)
             if self.config["channels_last"]:
                 images = images.contiguous(memory_format=torch.channels_last)
@@ -268,7 +271,8 @@ class Trainer:
         if progress is not None:
             progress.close()
         elapsed = time.perf_counter() - start
-        return {"train_loss": total_loss / max(seen, 1), "lr": lr, "images_per_s": seen / elapsed, "epoch_s": elapsed}
+        return {"train_loss": total_loss / max(seen, 1), "lr": epoch_lr, "images_per_s": seen / elapsed,
+                "epoch_s": elapsed}
 
     def _batches(self, split: Split, batch_size: int, train: bool, views: int = 1) -> Any:
         return split.batches(batch_size, train=train, data_config=self.data_config, device=self.device,
@@ -397,6 +401,11 @@ class Trainer:
                  + f"; temperature {final.calibration['temperature']:.4g}, "
                  f"calibrated ECE {final.test_calibrated['ece']:.4f}")
         return report
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr * group.get("lr_scale", 1.0)  # snapshots from before backbone_lr_scale: one group
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

@@ -35,6 +35,26 @@ def test_step_schedule_without_warmup_starts_at_the_full_rate():
     assert [lr_at(e) for e in (0, 4, 5, 9)] == pytest.approx([0.5, 0.5, 0.05, 0.05])
 
 
+def _class_balanced_reference(global_step: int, steps_per_epoch: int, lr: float) -> float:
+    """Cui et al.'s TF schedule: the epoch is continuous (global step / steps per epoch), the lr
+    rises as lr * epoch / 5 until epoch 5, then x0.01 from 160 and x0.0001 from 180."""
+    epoch = global_step / steps_per_epoch
+    rate = lr * epoch / 5
+    for multiplier, start in ((1.0, 5), (0.01, 160), (0.0001, 180)):
+        rate = rate if epoch < start else lr * multiplier
+    return rate
+
+
+def test_per_step_warmup_is_the_class_balanced_schedule():
+    lr_at = create_schedule({"schedule": "step", "lr": 0.1, "epochs": 200, "warmup_epochs": 5,
+                             "warmup_per_step": True, "lr_milestones": [160, 180], "lr_multipliers": [0.01, 0.0001]})
+    steps = 97
+    for epoch in (0, 1, 4, 5, 159, 160, 179, 180, 199):
+        for step in (0, 1, 48, 96):
+            expected = _class_balanced_reference(epoch * steps + step, steps, 0.1)
+            assert lr_at(epoch, step / steps) == pytest.approx(expected, rel=1e-12, abs=1e-15), (epoch, step)
+
+
 def test_cosine_schedule_matches_torch_cosine_annealing():
     lr_at = create_schedule({"schedule": "cosine", "lr": 0.002, "epochs": 30})
     param = torch.nn.Parameter(torch.zeros(1))

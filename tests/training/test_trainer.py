@@ -360,6 +360,24 @@ def test_mean_and_std_normalise_training_and_inference(tmp_path: Path):
     assert tuple(predictor.data_config["mean"]) == tuple(predictor.data_config["std"]) == (half,) * 3
 
 
+def test_per_step_warmup_sets_the_lr_of_every_step(tmp_path: Path):
+    stage = {**TINY["stages"][0], "epochs": 2, "warmup_epochs": 2, "warmup_per_step": True, "max_steps_per_epoch": 4,
+             "lr": 0.08, "lr_milestones": [], "lr_multipliers": []}
+    config = resolve_config({**TINY, "stages": [stage]})
+    optimiser_lrs: list[float] = []
+
+    def after_each_line(line: str) -> None:  # an epoch's line is logged right after its checkpoint
+        if line.startswith("stage="):
+            state = torch.load(tmp_path / "train_state.pt", weights_only=True)
+            optimiser_lrs.append(state["optimizer"]["param_groups"][0]["lr"])
+
+    Trainer(config, tmp_path, log=after_each_line).fit()
+    # the last of 4 steps in epochs 1 and 2: 0.08 * (0 + 3/4) / 2 and 0.08 * (1 + 3/4) / 2
+    assert optimiser_lrs == pytest.approx([0.03, 0.07])
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["lr"] for r in records] == pytest.approx([0.0, 0.04])  # the epochs' first steps
+
+
 def test_resume_mid_stage_with_deferred_reweighting(tmp_path: Path):
     """DRW sets the loss's class weights (a buffer) every epoch: a run resumed from the state of
     epoch 1 loads them and ends as the uninterrupted run."""
