@@ -29,13 +29,17 @@ def _exempt_ids(trainable: nn.Module, network: nn.Module, kinds: Sequence[str]) 
         )
     exempt: set[int] = set()
     if "bias" in kinds:
-        exempt |= {id(p) for name, p in trainable.named_parameters() if name.rsplit(".", 1)[-1] == "bias"}
-    if "classifier_bias" in kinds:
-        # the classifier's own bias (inside an LWS wrapper too); a cosine head has none
-        exempt |= {id(p) for name, p in network.get_classifier().named_parameters() if name.rsplit(".", 1)[-1] == "bias"}
+        exempt |= _bias_ids(trainable)
+    if "classifier_bias" in kinds:  # the classifier's own bias (inside an LWS wrapper too); a cosine head has none
+        exempt |= _bias_ids(network.get_classifier())
     if "norm" in kinds:
-        exempt |= {id(p) for m in trainable.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters(recurse=False)}
+        norms = (m for m in trainable.modules() if isinstance(m, _NORM_LAYERS))
+        exempt |= {id(p) for m in norms for p in m.parameters(recurse=False)}
     return exempt
+
+
+def _bias_ids(module: nn.Module) -> set[int]:
+    return {id(p) for name, p in module.named_parameters() if name.rsplit(".", 1)[-1] == "bias"}
 
 
 def param_groups(
@@ -68,6 +72,7 @@ def param_groups(
             key = (backbone_lr_scale != 1 and id(p) in backbone, id(p) in exempt)
             groups.setdefault(key, []).append(p)
     return [
-        {"params": groups[key], "lr_scale": backbone_lr_scale if key[0] else 1.0, **({"weight_decay": 0.0} if key[1] else {})}
-        for key in sorted(groups)
+        {"params": groups[(in_backbone, exempt_from_decay)], "lr_scale": backbone_lr_scale if in_backbone else 1.0,
+         **({"weight_decay": 0.0} if exempt_from_decay else {})}
+        for in_backbone, exempt_from_decay in sorted(groups)
     ]

@@ -6,6 +6,7 @@ checkpoint folder.
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -247,25 +248,24 @@ class Trainer:
             images, targets = next(batches)
             if self.config["channels_last"]:
                 images = images.contiguous(memory_format=torch.channels_last)
-            where = (f"in {stage['name']} epoch {epoch + 1}, step {step + 1} (batch of {len(targets)}, "
-                     f"lr {lr:.6g}); the last good checkpoint {self._state_path()} is kept: lower the lr or "
-                     "check the data, then --resume")
             try:
                 with self._autocast():
                     out = runner(images, targets, epoch=epoch)
             except NonFiniteError as exc:
+                where = self._where(stage, epoch, step, len(targets), lr)
                 raise TrainingDivergedError(f"the model produced non-finite outputs {where}") from exc
             loss = out["loss"]
-            if not torch.isfinite(loss):
-                raise TrainingDivergedError(f"loss is {loss.item()} {where}")
+            loss_value = loss.item()  # the step's one host sync: the check, the sum and the progress bar share it
+            if not math.isfinite(loss_value):
+                raise TrainingDivergedError(f"loss is {loss_value} {self._where(stage, epoch, step, len(targets), lr)}")
             (loss / accum).backward()
             if (step + 1) % accum == 0 or step + 1 == steps:
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-            total_loss += loss.item() * len(targets)
+            total_loss += loss_value * len(targets)
             seen += len(targets)
             if progress is not None:
-                progress.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.4g}",
+                progress.set_postfix(loss=f"{loss_value:.4f}", lr=f"{lr:.4g}",
                                      ips=f"{seen / (time.perf_counter() - start):.0f}")
                 progress.update()
         if progress is not None:
@@ -273,6 +273,11 @@ class Trainer:
         elapsed = time.perf_counter() - start
         return {"train_loss": total_loss / max(seen, 1), "lr": epoch_lr, "images_per_s": seen / elapsed,
                 "epoch_s": elapsed}
+
+    def _where(self, stage: dict[str, Any], epoch: int, step: int, batch: int, lr: float) -> str:
+        """Where a run diverged, and what the user can do about it."""
+        return (f"in {stage['name']} epoch {epoch + 1}, step {step + 1} (batch of {batch}, lr {lr:.6g}); the last "
+                f"good checkpoint {self._state_path()} is kept: lower the lr or check the data, then --resume")
 
     def _batches(self, split: Split, batch_size: int, train: bool, views: int = 1) -> Any:
         return split.batches(batch_size, train=train, data_config=self.data_config, device=self.device,
