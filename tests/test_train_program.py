@@ -44,7 +44,7 @@ def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
     here, not hours into a run)."""
     from ltzoo.data.samplers import create_sampler
     from ltzoo.losses import create_loss
-    from ltzoo.models import create_model, init_prior_bias
+    from ltzoo.models import create_model, init_classifier
     from ltzoo.training import create_task, load_recipe_file, resolve_config
     from ltzoo.training.classifier_stages import StageModel
     from ltzoo.training.param_groups import param_groups
@@ -56,8 +56,7 @@ def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
     model = create_model(config["model"], num_classes=len(counts), head=config["head"]) if cifar else None
     # a small stand-in with the recipe's head where the backbone is large
     probe = model or create_model("resnet20_cifar", num_classes=len(counts), head=config["head"])
-    if config["classifier_bias_prior"] is not None:
-        init_prior_bias(probe.get_classifier(), config["classifier_bias_prior"])
+    init_classifier(probe.get_classifier(), config["classifier_bias_prior"], config["classifier_weight_std"])
     for stage in config["stages"]:
         if stage["type"] != "train":
             continue

@@ -2,7 +2,7 @@
 
 from . import resnet_cifar  # noqa: F401  (registers resnet*_cifar with timm)
 from .factory import create_model
-from .heads import CosineClassifier, LearnableWeightScaling, create_head, init_prior_bias, list_heads, tau_normalize
+from .heads import CosineClassifier, LearnableWeightScaling, create_head, init_classifier, list_heads, tau_normalize
 from .resnet_cifar import ResNetCifar
 from .rsg import RSG, head_classes
 from .staged import StagedBackbone
@@ -16,7 +16,7 @@ __all__ = [
     "create_head",
     "create_model",
     "head_classes",
-    "init_prior_bias",
+    "init_classifier",
     "list_heads",
     "tau_normalize",
 ]

@@ -86,35 +86,55 @@ def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
     return weight / weight.norm(dim=1, keepdim=True).pow(tau)
 
 
-def init_prior_bias(classifier: nn.Module, prior: float | str) -> None:
-    """Sets a linear classifier's bias to ``-log((1 - pi) / pi)``, so that every sigmoid output
-    starts at probability ``pi`` (Lin et al. ICCV 2017, Sec. 4.1; Cui et al. CVPR 2019, Sec. 5,
-    for the sigmoid and focal forms of the class-balanced loss). ``prior="uniform"`` takes
-    ``pi = 1 / C``, i.e. a bias of ``-log(C - 1)``: what the class-balanced loss's official code
-    does (its paper states ``pi = 0.1``, the same value on CIFAR-10).
+def init_classifier(classifier: nn.Module, bias_prior: float | str | None = None,
+                    weight_std: float | None = None) -> None:
+    """Re-initialises a linear classifier as a reference does; ``None`` leaves a part as it is.
+
+    ``bias_prior`` sets the bias to ``-log((1 - pi) / pi)``, so that every sigmoid output starts at
+    probability ``pi`` (Lin et al. ICCV 2017, Sec. 4.1; Cui et al. CVPR 2019, Sec. 5, for the
+    sigmoid and focal forms of the class-balanced loss). ``"uniform"`` takes ``pi = 1 / C``, i.e. a
+    bias of ``-log(C - 1)``: what the class-balanced loss's official code does (its paper states
+    ``pi = 0.1``, the same value on CIFAR-10). ``weight_std`` draws the weights from
+    ``N(0, weight_std^2)`` (that code's ImageNet / iNaturalist ResNet-50: 0.01).
 
     Example:
         >>> head = nn.Linear(64, 10)
-        >>> init_prior_bias(head, "uniform")
+        >>> init_classifier(head, bias_prior="uniform", weight_std=0.01)
         >>> round(torch.sigmoid(head.bias[0]).item(), 4)
         0.1
     """
-    bias = getattr(classifier, "bias", None)
-    if not isinstance(classifier, nn.Linear) or bias is None:
+    if bias_prior is None and weight_std is None:
+        return
+    if not isinstance(classifier, nn.Linear):
         raise InvalidArgumentError(
-            f"classifier_bias_prior needs a linear classifier with a bias, got {type(classifier).__name__} "
-            "(a cosine head has no bias)"
+            f"classifier_bias_prior and classifier_weight_std need a linear classifier, got {type(classifier).__name__}"
         )
-    if prior == "uniform":
-        if classifier.out_features < 2:
-            raise InvalidArgumentError("classifier_bias_prior='uniform' needs at least 2 classes")
-        pi = 1.0 / classifier.out_features
-    elif isinstance(prior, (int, float)) and not isinstance(prior, bool) and 0 < prior < 1:
-        pi = float(prior)
-    else:
-        raise InvalidArgumentError(f"classifier_bias_prior must be a probability in (0, 1) or 'uniform', got {prior!r}")
+    if weight_std is not None and (isinstance(weight_std, bool) or not isinstance(weight_std, (int, float))
+                                   or weight_std <= 0):
+        raise InvalidArgumentError(f"classifier_weight_std must be a positive number, got {weight_std!r}")
+    pi = None if bias_prior is None else _prior_probability(bias_prior, classifier.out_features)
+    bias = None if pi is None else _bias_of(classifier)  # both checked before anything changes
     with torch.no_grad():
-        bias.fill_(-math.log((1 - pi) / pi))
+        if weight_std is not None:
+            classifier.weight.normal_(0.0, float(weight_std))
+        if bias is not None:
+            bias.fill_(-math.log((1 - pi) / pi))
+
+
+def _bias_of(classifier: nn.Linear) -> torch.Tensor:
+    if classifier.bias is None:
+        raise InvalidArgumentError("classifier_bias_prior needs a classifier with a bias (this one has none)")
+    return classifier.bias
+
+
+def _prior_probability(prior: float | str, num_classes: int) -> float:
+    if prior == "uniform":
+        if num_classes < 2:
+            raise InvalidArgumentError("classifier_bias_prior='uniform' needs at least 2 classes")
+        return 1.0 / num_classes
+    if isinstance(prior, (int, float)) and not isinstance(prior, bool) and 0 < prior < 1:
+        return float(prior)
+    raise InvalidArgumentError(f"classifier_bias_prior must be a probability in (0, 1) or 'uniform', got {prior!r}")
 
 
 class LearnableWeightScaling(nn.Module):

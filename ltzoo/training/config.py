@@ -24,9 +24,11 @@ RUN_DEFAULTS: dict[str, Any] = {
     "model": "resnet32_cifar",
     "head": "linear",
     "pretrained": False,
-    # sigmoid losses: start the classifier bias at -log((1 - pi) / pi), a probability pi or
-    # "uniform" (pi = 1 / C); see ltzoo.models.heads.init_prior_bias
+    # how the classifier starts, where a reference fixes it (ltzoo.models.init_classifier): its bias at
+    # -log((1 - pi) / pi) for sigmoid losses (a probability pi, or "uniform": pi = 1 / C), its
+    # weights from N(0, std^2)
     "classifier_bias_prior": None,
+    "classifier_weight_std": None,
     "dataset": "cifar10_lt",
     "data_dir": "data",
     "imbalance_ratio": 100.0,

@@ -24,7 +24,7 @@ from ..errors import InvalidArgumentError, NonFiniteError, TrainingDivergedError
 from ..hub import read_weights, save_pretrained, sha256_of, weights_file
 from ..losses import create_loss, drw_weights
 from ..metrics import LTMetricAccumulator, lt_report
-from ..models import LearnableWeightScaling, create_model, init_prior_bias
+from ..models import LearnableWeightScaling, create_model, init_classifier
 from ..models.factory import set_classifier
 from .checkpoint import atomic_save_safetensors, atomic_torch_save, load_training_state
 from .classifier_stages import StageModel, fold_lws, plain_state_dict, select_tau_norm
@@ -70,8 +70,7 @@ class Trainer:
         self.model = create_model(
             config["model"], num_classes=self.data.num_classes, head=config["head"], pretrained=config["pretrained"]
         ).to(self.device)
-        if config["classifier_bias_prior"] is not None:
-            init_prior_bias(self.model.get_classifier(), config["classifier_bias_prior"])
+        init_classifier(self.model.get_classifier(), config["classifier_bias_prior"], config["classifier_weight_std"])
         if config["channels_last"]:
             self.model = self.model.to(memory_format=torch.channels_last)
         from timm.data import resolve_data_config

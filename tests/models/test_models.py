@@ -70,22 +70,39 @@ def test_tau_normalize():
 
 
 @pytest.mark.parametrize("prior, expected", [("uniform", 1 / 10), (0.1, 0.1), (0.01, 0.01)])
-def test_prior_bias_starts_every_sigmoid_at_pi(prior, expected):
+def test_bias_prior_starts_every_sigmoid_at_pi(prior, expected):
     head = nn.Linear(16, 10)
     weight = head.weight.clone()
-    M.init_prior_bias(head, prior)
+    M.init_classifier(head, bias_prior=prior)
     torch.testing.assert_close(torch.sigmoid(head.bias), torch.full((10,), expected))
     assert torch.equal(head.weight, weight)  # only the bias changes
 
 
-def test_prior_bias_refuses_what_it_cannot_do():
-    with pytest.raises(InvalidArgumentError, match="classifier_bias_prior needs a linear classifier with a bias"):
-        M.init_prior_bias(M.CosineClassifier(16, 10), "uniform")
-    with pytest.raises(InvalidArgumentError, match="needs a linear classifier with a bias"):
-        M.init_prior_bias(nn.Linear(16, 10, bias=False), 0.1)
+def test_weight_std_draws_the_weights_and_keeps_the_bias():
+    torch.manual_seed(0)
+    head = nn.Linear(512, 1000)
+    bias = head.bias.clone()
+    M.init_classifier(head, weight_std=0.01)
+    assert head.weight.mean().abs() < 1e-4 and abs(head.weight.std().item() - 0.01) < 1e-4
+    assert torch.equal(head.bias, bias)
+
+
+def test_classifier_init_refuses_what_it_cannot_do():
+    with pytest.raises(InvalidArgumentError, match="need a linear classifier, got CosineClassifier"):
+        M.init_classifier(M.CosineClassifier(16, 10), bias_prior="uniform")
+    with pytest.raises(InvalidArgumentError, match="needs a classifier with a bias"):
+        M.init_classifier(nn.Linear(16, 10, bias=False), bias_prior=0.1)
     for bad in (0, 1, 1.5, True, "balanced"):
         with pytest.raises(InvalidArgumentError, match=r"classifier_bias_prior must be a probability in \(0, 1\)"):
-            M.init_prior_bias(nn.Linear(16, 10), bad)
+            M.init_classifier(nn.Linear(16, 10), bias_prior=bad)
+    for bad in (0, -0.01, True, "0.01"):
+        with pytest.raises(InvalidArgumentError, match="classifier_weight_std must be a positive number"):
+            M.init_classifier(nn.Linear(16, 10), weight_std=bad)
+    head = nn.Linear(16, 10)
+    weight = head.weight.clone()
+    with pytest.raises(InvalidArgumentError):
+        M.init_classifier(head, bias_prior=2.0, weight_std=0.01)
+    assert torch.equal(head.weight, weight)  # checked before anything changes
 
 
 def test_lws_trains_only_scales():

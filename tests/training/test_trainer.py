@@ -132,13 +132,16 @@ def test_resume_refuses_a_folder_of_another_recipe(tmp_path: Path):
     assert "## Departures from the reference\n\nThe lr is ours." in (tmp_path / "model" / "README.md").read_text()
 
 
-def test_classifier_bias_prior_sets_the_initial_bias(tmp_path: Path):
-    """The class-balanced sigmoid / focal recipes start each sigmoid at pi (Cui et al.'s code: 1/C)."""
-    linear = {**TINY, "head": "linear", "classifier_bias_prior": "uniform"}
+def test_classifier_init_options_start_the_classifier(tmp_path: Path):
+    """The class-balanced recipes start each sigmoid at pi (Cui et al.'s code: 1/C) and, on
+    iNaturalist, draw the classifier's weights from N(0, 0.01^2)."""
+    linear = {**TINY, "head": "linear", "classifier_bias_prior": "uniform", "classifier_weight_std": 0.01}
     trainer = Trainer(resolve_config(linear), tmp_path, log=lambda _: None)
-    bias = trainer.model.get_classifier().bias
-    torch.testing.assert_close(torch.sigmoid(bias), torch.full_like(bias, 1 / trainer.data.num_classes))
-    with pytest.raises(InvalidArgumentError, match="cosine head has no bias"):
+    classifier = trainer.model.get_classifier()
+    uniform = torch.full_like(classifier.bias, 1 / trainer.data.num_classes)
+    torch.testing.assert_close(torch.sigmoid(classifier.bias), uniform)
+    assert classifier.weight.abs().max() < 0.06  # timm's default init draws far wider weights for 64 features
+    with pytest.raises(InvalidArgumentError, match="need a linear classifier, got CosineClassifier"):
         Trainer(resolve_config({**TINY, "classifier_bias_prior": 0.1}), tmp_path / "cosine", log=lambda _: None)
 
 
