@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
+from ..errors import InvalidArgumentError
 from ._common import check_logits_target, counts_tensor, explain_nonfinite, upcast
 from ._registry import register_loss
 
@@ -27,7 +28,7 @@ def posthoc_logit_adjust(logits: torch.Tensor, class_counts: Any, tau: float = 1
     prior = counts_tensor(class_counts)
     prior = prior / prior.sum()
     if logits.ndim != 2 or logits.shape[1] != prior.numel():
-        raise ValueError(f"logits must be [batch, {prior.numel()}], got {tuple(logits.shape)}")
+        raise InvalidArgumentError(f"logits must be [batch, {prior.numel()}], got {tuple(logits.shape)}")
     return upcast(logits) - tau * torch.log(prior).to(logits.device)
 
 

@@ -226,6 +226,8 @@ def test_posthoc_logit_adjust():
     adjusted = L.posthoc_logit_adjust(logits, [90, 10])
     torch.testing.assert_close(adjusted, -torch.log(torch.tensor([[0.9, 0.1]])))
     assert L.posthoc_logit_adjust(logits, [90, 10], tau=0.0).abs().max() == 0
+    with pytest.raises(InvalidArgumentError, match=r"logits must be \[batch, 2\], got \(1, 3\)"):
+        L.posthoc_logit_adjust(torch.zeros(1, 3), [90, 10])
 
 
 def test_losses_do_not_modify_inputs(batch):
