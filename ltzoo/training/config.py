@@ -100,6 +100,7 @@ STAGE_DEFAULTS: dict[str, Any] = {
     "drw_beta": 0.9999,
     "mixup_alpha": 0.0,
     "grad_accum_steps": 1,
+    "drop_last": False,  # leave out each epoch's last incomplete batch (TensorFlow's drop_remainder)
     "max_steps_per_epoch": None,
 }
 

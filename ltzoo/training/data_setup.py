@@ -36,15 +36,17 @@ class Split:
         return [self.dataset.root / path for path, _ in self.dataset.samples]
 
     def batches(self, batch_size: int, *, train: bool, data_config: dict[str, Any], device: Any,
-                num_workers: int = 0, views: int = 1) -> Any:
-        """Training (augmented, ``views`` copies per image) or evaluation batches for this split."""
+                num_workers: int = 0, views: int = 1, drop_last: bool = False) -> Any:
+        """Training (augmented, ``views`` copies per image) or evaluation batches for this split;
+        ``drop_last`` leaves out an epoch's last incomplete batch."""
         if self.images is not None:
             return TensorBatches(self.images, self.targets, data_config["mean"], data_config["std"], batch_size,
-                                 augment=train, device=device, views=views)
+                                 augment=train, device=device, views=views, drop_last=drop_last)
         from timm.data import create_transform
 
         transform = create_transform(**data_config, is_training=train)
-        return FileBatches(self.dataset, transform, batch_size, device=device, num_workers=num_workers, views=views)
+        return FileBatches(self.dataset, transform, batch_size, device=device, num_workers=num_workers, views=views,
+                           drop_last=drop_last)
 
 
 @dataclass

@@ -176,7 +176,8 @@ class Trainer:
             "loss_fn": loss_fn,
             "sampler": self._sampler(index, stage["sampler"], **stage["sampler_args"]),
             "drs_sampler": self._sampler(index, stage["drs_sampler"]) if stage["drs_epoch"] is not None else None,
-            "batches": self._batches(self.data.train, per_rank_batch, train=True, views=task.views),
+            "batches": self._batches(self.data.train, per_rank_batch, train=True, views=task.views,
+                                     drop_last=stage["drop_last"]),
         }
 
     def _sampler(self, index: int, name: str, **kwargs: Any) -> Any:
@@ -278,9 +279,9 @@ class Trainer:
         return (f"in {stage['name']} epoch {epoch + 1}, step {step + 1} (batch of {batch}, lr {lr:.6g}); the last "
                 f"good checkpoint {self._state_path()} is kept: lower the lr or check the data, then --resume")
 
-    def _batches(self, split: Split, batch_size: int, train: bool, views: int = 1) -> Any:
+    def _batches(self, split: Split, batch_size: int, train: bool, views: int = 1, drop_last: bool = False) -> Any:
         return split.batches(batch_size, train=train, data_config=self.data_config, device=self.device,
-                             num_workers=self.config["num_workers"], views=views)
+                             num_workers=self.config["num_workers"], views=views, drop_last=drop_last)
 
     @torch.inference_mode()
     def _predict(self, split: Split) -> tuple[torch.Tensor, torch.Tensor]:

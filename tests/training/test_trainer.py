@@ -381,6 +381,15 @@ def test_per_step_warmup_sets_the_lr_of_every_step(tmp_path: Path):
     assert [r["lr"] for r in records] == pytest.approx([0.0, 0.04])  # the epochs' first steps
 
 
+def test_drop_last_trains_only_full_batches(tmp_path: Path):
+    stage = {**TINY["stages"][0], "epochs": 1, "batch_size": 64, "drop_last": True}
+    trainer = Trainer(resolve_config({**TINY, "stages": [stage]}), tmp_path, log=lambda _: None)
+    trainer.fit()
+    record = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
+    full = len(trainer.data.train) // 64 * 64
+    assert len(trainer.data.train) % 64 and round(record["images_per_s"] * record["epoch_s"]) == full
+
+
 def test_resume_mid_stage_with_deferred_reweighting(tmp_path: Path):
     """DRW sets the loss's class weights (a buffer) every epoch: a run resumed from the state of
     epoch 1 loads them and ends as the uninterrupted run."""
