@@ -96,6 +96,9 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
                                            0.7699, 0.80425, 0.6325000000000001, 0.7699, 0.03963359000086705),
     "cibl-resnet32-cifar10lt": _pinned("d278ba0027894352e1b48586f95a10da4d63a46b6d2d2689e7f51efef98f0f9b",
                                        0.7089000000000001, 0.776375, 0.439, 0.7993, 0.019769483550115773),
+    "cb-focal-resnet32-cifar10lt": _pinned("207db4befc67c99a6f7d35209d737bd79d893e99ea15d641d8e85d48a82bcec6",
+                                           0.7544000000000001, 0.775625, 0.6695, 0.7544000000000001,
+                                           0.02198863300118176),
 }
 
 _ZOO: dict[str, ZooEntry] = {}
@@ -107,8 +110,8 @@ for _dataset, _backbone in _LARGE.items():
     for _method in _LARGE_METHODS:
         _e = _entry(_method, _backbone, _dataset, recipe_ready=(_method, _dataset) in _LARGE_READY)
         _ZOO[_e.name] = _e
-for _name, _pinned in _EMBEDDED.items():
-    _ZOO[_name] = replace(_ZOO[_name], **_pinned)
+for _name, _pins in _EMBEDDED.items():
+    _ZOO[_name] = replace(_ZOO[_name], **_pins)
 
 
 def list_models(pattern: str = "*", available_only: bool = False) -> list[dict[str, Any]]:
