@@ -23,6 +23,7 @@ __all__ = [
     "UnsafeCheckpointError",
     "NotPublishedError",
     "TrainingDivergedError",
+    "RunFolderInUseError",
 ]
 
 
@@ -85,3 +86,7 @@ class NotPublishedError(LtzooError, FileNotFoundError):
 
 class TrainingDivergedError(LtzooError, RuntimeError):
     """The training loss became NaN or infinite."""
+
+
+class RunFolderInUseError(LtzooError, RuntimeError):
+    """Another process is training in the same run folder."""

@@ -34,6 +34,7 @@ from .distributed import barrier, cleanup, init_distributed
 from .final_report import evaluate_final, summarize, write_plots
 from .param_groups import param_groups
 from .provenance import git_provenance
+from .run_lock import run_folder_lock
 from .run_log import RunLog, format_record
 from .schedules import create_schedule
 from .tasks import create_task
@@ -302,8 +303,12 @@ class Trainer:
 
     # ----------------------------------------------------------------- main
     def fit(self) -> dict[str, Any]:
-        """Runs (or resumes) every stage, then writes the final checkpoint folder."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        """Runs (or resumes) every stage, then writes the final checkpoint folder. The run folder
+        is locked meanwhile: a second process training into it is refused (RunFolderInUseError)."""
+        with run_folder_lock(self.output_dir, enabled=self.dist.is_main):
+            return self._fit()
+
+    def _fit(self) -> dict[str, Any]:
         start_stage, start_epoch, resumed = 0, 0, None
         if self.resume:
             resumed = self._load_state()

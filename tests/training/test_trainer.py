@@ -411,3 +411,16 @@ def test_resume_mid_stage_with_deferred_reweighting(tmp_path: Path):
     assert set(full) == set(resumed)
     for key in full:
         torch.testing.assert_close(resumed[key], full[key], rtol=0, atol=0)
+
+
+def test_a_busy_run_folder_is_refused_and_left_untouched(tmp_path: Path):
+    from ltzoo.errors import RunFolderInUseError
+    from ltzoo.training.run_lock import run_folder_lock
+
+    (tmp_path / "metrics.jsonl").write_text("the live run's records\n")
+    trainer = Trainer(resolve_config(TINY), tmp_path, log=lambda _: None)
+    with run_folder_lock(tmp_path):  # a live run holds the folder
+        with pytest.raises(RunFolderInUseError, match="in use by another training process"):
+            trainer.fit()
+    assert (tmp_path / "metrics.jsonl").read_text() == "the live run's records\n"
+    assert not (tmp_path / "train_state.pt").exists()
