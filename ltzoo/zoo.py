@@ -99,6 +99,8 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
     "cb-focal-resnet32-cifar10lt": _pinned("207db4befc67c99a6f7d35209d737bd79d893e99ea15d641d8e85d48a82bcec6",
                                            0.7544000000000001, 0.775625, 0.6695, 0.7544000000000001,
                                            0.02198863300118176),
+    "scl-rsg-ldam-resnet32-cifar10lt": _pinned("e9e63f069272c483f4788b3d443c2f1c743fd0eb731c77efb803a506c00b68bf",
+                                               0.7875, 0.768625, 0.863, 0.7875, 0.05153372129655071),
 }
 
 _ZOO: dict[str, ZooEntry] = {}

@@ -66,7 +66,7 @@ def test_embedded_entry_loads_by_name_without_network(tmp_path, monkeypatch):
 def test_the_cifar10lt_reproductions_ship_inside_the_package():
     embedded = {r["name"] for r in list_models(available_only=True) if r["embedded"]}
     assert {"gcl-resnet32-cifar10lt", "ce-resnet32-cifar10lt", "ldam-drw-resnet32-cifar10lt",
-            "cibl-resnet32-cifar10lt", "cb-focal-resnet32-cifar10lt"} <= embedded
+            "cibl-resnet32-cifar10lt", "cb-focal-resnet32-cifar10lt", "scl-rsg-ldam-resnet32-cifar10lt"} <= embedded
 
 
 @pytest.mark.slow
