@@ -10,7 +10,9 @@ lock behind and ``--resume`` works right after it.
 
 from __future__ import annotations
 
+import errno
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from ..errors import RunFolderInUseError
 
 LOCK_NAME = ".lock"
+_NO_LOCKING = {errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 try:
     import fcntl
@@ -35,6 +38,10 @@ def run_folder_lock(folder: str | Path, enabled: bool = True) -> Iterator[None]:
 
     Raises:
         RunFolderInUseError: another live process holds the folder; the message gives its pid.
+
+    Warns:
+        RuntimeWarning: the folder's file system has no ``flock`` (some NFS / Lustre mounts); the run
+            goes on unguarded.
 
     Example:
         >>> with run_folder_lock("runs/gcl-resnet32-cifar10lt"):
@@ -55,8 +62,15 @@ def run_folder_lock(folder: str | Path, enabled: bool = True) -> Iterator[None]:
                 f"{folder} is in use by another training process (pid {holder}); wait for it to end or stop it, "
                 "then --resume, or pick another --output-dir"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:
+            if exc.errno not in _NO_LOCKING:
+                raise
+            # a file system without flock (some NFS / Lustre mounts): train, unguarded, rather than fail
+            warnings.warn(f"{folder} cannot be locked ({exc.strerror}): nothing stops a second process from "
+                          "training into it", RuntimeWarning, stacklevel=3)
+        else:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -57,3 +57,31 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path):
         proc.wait(timeout=30)
     with run_folder_lock(tmp_path):  # the kernel dropped the killed process's lock
         pass
+
+
+def test_a_file_system_without_flock_trains_unguarded_with_a_warning(tmp_path: Path, monkeypatch):
+    import errno
+
+    from ltzoo.training import run_lock
+
+    def no_flock(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(run_lock.fcntl, "flock", no_flock)
+    with pytest.warns(RuntimeWarning, match="cannot be locked .No locks available."):
+        with run_folder_lock(tmp_path):
+            pass
+
+
+def test_other_lock_failures_are_not_hidden(tmp_path: Path, monkeypatch):
+    import errno
+
+    from ltzoo.training import run_lock
+
+    def failing_flock(fd, operation):
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(run_lock.fcntl, "flock", failing_flock)
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        with run_folder_lock(tmp_path):
+            pass
