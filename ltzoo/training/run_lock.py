@@ -47,12 +47,12 @@ def run_folder_lock(folder: str | Path, enabled: bool = True) -> Iterator[None]:
         >>> with run_folder_lock("runs/gcl-resnet32-cifar10lt"):
         ...     pass  # train
     """
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     if not enabled or fcntl is None:
         yield
         return
-    path = Path(folder) / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

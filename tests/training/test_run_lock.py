@@ -60,7 +60,6 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path):
         pass
 
 
-
 @pytest.mark.parametrize("error, expectation", [
     # a file system without flock (some NFS / Lustre mounts): the run goes on, unguarded, and says so
     (errno.ENOLCK, pytest.warns(RuntimeWarning, match=r"cannot be locked \(No locks available\)")),

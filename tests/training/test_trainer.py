@@ -19,8 +19,9 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from ltzoo.errors import InvalidArgumentError, TrainingDivergedError
+from ltzoo.errors import InvalidArgumentError, RunFolderInUseError, TrainingDivergedError
 from ltzoo.training import Trainer, resolve_config
+from ltzoo.training.run_lock import run_folder_lock
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -414,9 +415,6 @@ def test_resume_mid_stage_with_deferred_reweighting(tmp_path: Path):
 
 
 def test_a_busy_run_folder_is_refused_and_left_untouched(tmp_path: Path):
-    from ltzoo.errors import RunFolderInUseError
-    from ltzoo.training.run_lock import run_folder_lock
-
     (tmp_path / "metrics.jsonl").write_text("the live run's records\n")
     trainer = Trainer(resolve_config(TINY), tmp_path, log=lambda _: None)
     with run_folder_lock(tmp_path):  # a live run holds the folder
