@@ -58,11 +58,13 @@ class ZooEntry:
 
 _ARCH = {"resnet32": "resnet32_cifar", "resnet50": "resnet50", "resnet152": "resnet152"}
 _DATASETS = {"cifar10lt": "CIFAR-10-LT (ratio 100)", "cifar100lt": "CIFAR-100-LT (ratio 100)",
-             "imagenetlt": "ImageNet-LT", "placeslt": "Places-LT", "inat2018": "iNaturalist 2018"}
+             "cifar100lt-r50": "CIFAR-100-LT (ratio 50)", "imagenetlt": "ImageNet-LT", "placeslt": "Places-LT", "inat2018": "iNaturalist 2018"}
 _CIFAR_METHODS = ("ce", "focal", "cb-focal", "ldam-drw", "logit-adjust", "balanced-softmax", "gcl", "gcl-angular",
                   "cibl", "scl-rsg-ldam", "crt", "taunorm", "lws")
 _LARGE = {"imagenetlt": "resnet50", "placeslt": "resnet152", "inat2018": "resnet50"}
 _LARGE_METHODS = ("gcl", "ce-crt", "ldam-drw", "cb-focal", "balanced-softmax")
+# the CIFAR entries at another imbalance ratio: the paper's second figure for the method
+_CIFAR_VARIANTS = (("gcl", "cifar100lt-r50"),)
 # large-scale entries whose recipe is written (the others' hyperparameters are not verified yet)
 _LARGE_READY = {("ce-crt", "imagenetlt"), ("ce-crt", "inat2018"), ("ce-crt", "placeslt"), ("gcl", "placeslt"),
                 ("balanced-softmax", "imagenetlt"), ("balanced-softmax", "placeslt"), ("cb-focal", "inat2018")}
@@ -108,6 +110,9 @@ for _dataset in ("cifar10lt", "cifar100lt"):
     for _method in _CIFAR_METHODS:
         _e = _entry(_method, "resnet32", _dataset, recipe_ready=True)
         _ZOO[_e.name] = _e
+for _method, _dataset in _CIFAR_VARIANTS:
+    _e = _entry(_method, "resnet32", _dataset, recipe_ready=True)
+    _ZOO[_e.name] = _e
 for _dataset, _backbone in _LARGE.items():
     for _method in _LARGE_METHODS:
         _e = _entry(_method, _backbone, _dataset, recipe_ready=(_method, _dataset) in _LARGE_READY)

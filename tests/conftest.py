@@ -28,3 +28,15 @@ def cifar_root(data_dir: Path) -> Path:
     if not (data_dir / "cifar-10-batches-py").is_dir():
         pytest.skip("CIFAR-10 batches not in the data folder")
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def cifar100_root() -> Path:
+    """The folder holding ``cifar-100-python``: ``$LTZOO_CIFAR100`` or the shared data folder.
+    CI has neither (CIFAR-100 is rebuilt with ../shared/tools/cifar100), so these tests skip there."""
+    candidates = [Path(os.environ["LTZOO_CIFAR100"])] if os.environ.get("LTZOO_CIFAR100") else []
+    candidates += [path for path in [shared_data_dir()] if path is not None]
+    for candidate in candidates:
+        if (candidate / "cifar-100-python").is_dir():
+            return candidate
+    pytest.skip("CIFAR-100 not found (set LTZOO_CIFAR100 to the folder holding cifar-100-python)")

@@ -8,11 +8,12 @@ parsed as YAML and type-checked against the defaults.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import InvalidArgumentError, did_you_mean
+from ..errors import InvalidArgumentError, MissingFileError, did_you_mean
 
 RUN_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -213,8 +214,39 @@ def apply_override(config: dict[str, Any], item: str) -> None:
         raise _suggest(key, {**RUN_DEFAULTS, **STAGE_DEFAULTS}, "recipe")
 
 
-def load_recipe_file(path: str) -> dict[str, Any]:
-    """Reads a YAML recipe (a mapping)."""
+def load_recipe_file(path: str | Path) -> dict[str, Any]:
+    r"""Reads a YAML recipe (a mapping).
+
+    A recipe may start from another one with ``base: NAME`` (``NAME.yaml`` in the same folder):
+    its own keys replace the base's (``stages`` as a whole), so a variant such as another imbalance
+    ratio states only what differs. Bases may chain; a cycle raises.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.yaml").write_text("name: a\nimbalance_ratio: 100\nstages: [{loss: ce}]\n")
+        >>> _ = (folder / "b.yaml").write_text("base: a\nname: b\nimbalance_ratio: 50\n")
+        >>> load_recipe_file(folder / "b.yaml")
+        {'name': 'b', 'imbalance_ratio': 50, 'stages': [{'loss': 'ce'}]}
+    """
+    chain: list[Path] = []
+    path = Path(path)
+    data = _read_recipe(path)
+    while "base" in data:
+        chain.append(path.resolve())
+        base = data.pop("base")
+        if not isinstance(base, str) or not base:
+            raise InvalidArgumentError(f"recipe {path}: base must be the name of a recipe in {path.parent}, got {base!r}")
+        path = path.parent / f"{base}.yaml"
+        if path.resolve() in chain:
+            raise InvalidArgumentError(f"recipe {chain[0]}: its bases form a cycle through {path}")
+        if not path.is_file():
+            raise MissingFileError(f"recipe {chain[-1]} names base {base!r}, but {path} does not exist")
+        data = {**_read_recipe(path), **data}
+    return data
+
+
+def _read_recipe(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         data = yaml.safe_load(f)
     if not isinstance(data, dict):

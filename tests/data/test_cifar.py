@@ -12,7 +12,7 @@ import torchvision
 from PIL import Image
 from torchvision import transforms
 
-from ltzoo.data import CIFAR10LT, TensorBatches, cifar_lt_counts, cifar_lt_indices, shot_groups
+from ltzoo.data import CIFAR10LT, CIFAR100LT, TensorBatches, cifar_lt_counts, cifar_lt_indices, shot_groups
 from ltzoo.data.tensor_pipeline import random_crop_flip
 from ltzoo.errors import InvalidArgumentError, MissingFileError
 
@@ -136,6 +136,19 @@ def test_real_cifar10lt_nested_and_heldout(cifar_root: Path):
     assert len(test) == 10000 and test.class_counts.tolist() == [1000] * 10
     img, label = r100[0]
     assert isinstance(img, Image.Image) and label == r100.targets[0]
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("ratio,total", [(10, 19573), (50, 12608), (100, 10847)])
+def test_real_cifar100lt_totals(cifar100_root: Path, ratio: int, total: int):
+    """The training-set sizes LDAM-DRW and GCL report for CIFAR-100-LT (500 images at the head)."""
+    ds = CIFAR100LT(cifar100_root, imbalance_ratio=ratio)
+    assert len(ds) == total == int(ds.class_counts.sum())
+    assert ds.class_counts.tolist() == cifar_lt_counts(100, ratio)
+    assert ds.class_counts[0] == 500 and ds.class_counts[-1] == round(500 / ratio)
+    assert ds.classes[:3] == ["apple", "aquarium_fish", "baby"]
+    test = CIFAR100LT(cifar100_root, train=False)
+    assert len(test) == 10000 and test.class_counts.tolist() == [100] * 100
 
 
 def test_tensor_pipeline_matches_torchvision_per_image():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ltzoo.errors import InvalidArgumentError
-from ltzoo.training import resolve_config
+from ltzoo.errors import InvalidArgumentError, MissingFileError
+from ltzoo.training import load_recipe_file, resolve_config
 
 TWO_STAGES = {"stages": [{"lr": 0.05, "loss_args": {"m": 0.0}}, {"lr": 0.008, "train_scope": "classifier"}]}
 
@@ -34,3 +36,33 @@ def test_overrides_apply_to_all_or_one_stage():
     assert [s["epochs"] for s in config["stages"]] == [7, 7]
     assert config["stages"][1]["lr"] == 0.5 and config["stages"][0]["lr"] == 0.05
     assert config["seed"] == 3 and config["stages"][0]["loss_args"] == {"m": 0.2}
+
+
+def _write(folder: Path, **recipes: str) -> None:
+    for name, text in recipes.items():
+        (folder / f"{name}.yaml").write_text(text)
+
+
+def test_a_recipe_inherits_its_base_and_replaces_what_it_names(tmp_path: Path):
+    _write(tmp_path, a="name: a\nseed: 1\nimbalance_ratio: 100\nstages: [{loss: ce, epochs: 3}]\n",
+           b="base: a\nname: b\nimbalance_ratio: 50\n",
+           c="base: b\nname: c\nstages: [{loss: focal}]\n")
+    b = resolve_config(load_recipe_file(tmp_path / "b.yaml"))
+    a = resolve_config(load_recipe_file(tmp_path / "a.yaml"))
+    assert (b["name"], b["imbalance_ratio"], b["seed"]) == ("b", 50, 1)
+    assert b["stages"] == a["stages"]
+    c = load_recipe_file(tmp_path / "c.yaml")  # a chain: c -> b -> a; stages replaced as a whole
+    assert (c["name"], c["imbalance_ratio"], c["seed"], c["stages"]) == ("c", 50, 1, [{"loss": "focal"}])
+
+
+@pytest.mark.parametrize("recipes,error,match", [
+    ({"b": "base: missing\n"}, MissingFileError, "names base 'missing'"),
+    ({"b": "base: [a]\n"}, InvalidArgumentError, "base must be the name of a recipe"),
+    ({"b": "base: a\n", "a": "base: b\n"}, InvalidArgumentError, "cycle"),
+    ({"b": "base: b\n"}, InvalidArgumentError, "cycle"),
+    ({"b": "base: a\n", "a": "- not a mapping\n"}, InvalidArgumentError, "must be a YAML mapping"),
+])
+def test_bad_bases_are_named(tmp_path: Path, recipes: dict[str, str], error: type, match: str):
+    _write(tmp_path, **recipes)
+    with pytest.raises(error, match=match):
+        load_recipe_file(tmp_path / "b.yaml")

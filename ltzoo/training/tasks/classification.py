@@ -12,12 +12,14 @@ from .base import Task, register_task
 
 def mixup_batch(
     images: torch.Tensor, targets: torch.Tensor, alpha: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mixup (Zhang et al. ICLR 2018) as the CIFAR-LT reference codes apply it: one
     ``lam ~ Beta(alpha, alpha)`` per batch, a random permutation partner per sample.
 
-    Draws from torch's global generator (saved in training checkpoints)."""
-    lam = float(torch.distributions.Beta(alpha, alpha).sample()) if alpha > 0 else 1.0
+    Draws from torch's global generator (saved in training checkpoints). ``lam`` stays a 0-dim
+    tensor: as a Python float, ``torch.compile`` would specialise the step on its value and
+    recompile every batch (the eager result is the same either way)."""
+    lam = torch.distributions.Beta(alpha, alpha).sample() if alpha > 0 else torch.tensor(1.0)
     perm = torch.randperm(images.shape[0]).to(images.device)
     mixed = lam * images + (1.0 - lam) * images[perm]
     return mixed, targets, targets[perm], lam
