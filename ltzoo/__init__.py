@@ -15,6 +15,7 @@ _LAZY = {
     "models": "ltzoo.models",
     "data": "ltzoo.data",
     "metrics": "ltzoo.metrics",
+    "class_weights": "ltzoo.class_weights",
     "calibration": "ltzoo.calibration",
     "create_loss": "ltzoo.losses",
     "list_losses": "ltzoo.losses",

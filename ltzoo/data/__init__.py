@@ -12,9 +12,9 @@ from .samplers import (
     InstanceSampler,
     ProgressivelyBalancedSampler,
     SquareRootSampler,
-    class_sampling_weights,
     create_sampler,
     list_samplers,
+    register_sampler,
 )
 from .tensor_pipeline import TensorBatches, normalize_uint8, random_crop_flip
 
@@ -36,10 +36,10 @@ __all__ = [
     "TensorBatches",
     "cifar_lt_counts",
     "cifar_lt_indices",
-    "class_sampling_weights",
     "counts_from_targets",
     "create_sampler",
     "list_samplers",
+    "register_sampler",
     "normalize_uint8",
     "random_crop_flip",
     "shot_groups",

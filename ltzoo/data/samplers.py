@@ -17,44 +17,12 @@ import torch
 from torch.utils.data import Sampler
 
 from .._registry import Registry
-from .._validation import as_class_counts, check_choice, check_positive, check_range
+from .._validation import as_class_counts, check_positive
+from ..class_weights import class_weights
 from ..errors import InvalidArgumentError
 from .class_counts import counts_from_targets
 
-SAMPLING_RULES = ("balanced", "sqrt", "effective_number", "class_based_effective_number")
 _SAMPLERS: Registry[Sampler] = Registry("sampler")
-
-
-def class_sampling_weights(class_counts: Any, rule: str, beta: float = 0.9999) -> np.ndarray:
-    """Per-class sampling weight of one sample of that class (float64).
-
-    * ``balanced``: ``1 / n_c`` (every class equally likely).
-    * ``sqrt``: ``1 / sqrt(n_c)`` (class probability proportional to ``sqrt(n_c)``).
-    * ``effective_number``: ``(1 - beta) / (1 - beta^n_c)`` (Cui et al. 2019).
-    * ``class_based_effective_number``: GCL's CBENRS, a per-class
-      ``beta_c = 0.9999 + 1e-5 * d_c`` with ``d_c`` the min-max normalised ``log n_max - log n_c``,
-      computed in float32 as the reference ``CBEffectNumSampler`` does (float64 would move the
-      weights by ~4e-5 relative).
-
-    Example:
-        >>> class_sampling_weights([100, 25], "sqrt")
-        array([0.1, 0.2])
-    """
-    counts = as_class_counts(class_counts)
-    check_choice(rule, "rule", SAMPLING_RULES)
-    if rule == "balanced":
-        return 1.0 / counts
-    if rule == "sqrt":
-        return 1.0 / np.sqrt(counts)
-    if rule == "effective_number":
-        beta = check_range(beta, "beta", 0.0, 1.0, closed="left")
-        return (1.0 - beta) / (1.0 - np.power(beta, counts))
-    log_n = np.log(counts.astype(np.float32))
-    delta = log_n.max() - log_n
-    span = delta.max()
-    delta = (delta - delta.min()) / span if span > 0 else np.zeros_like(delta)
-    class_beta = np.float32(0.9999) + np.float32(1e-5) * delta
-    return (np.float32(1.0) - class_beta) / (1.0 - np.power(class_beta, counts))
 
 
 class ClassWeightedSampler(Sampler[int]):
@@ -147,7 +115,7 @@ class ClassBalancedSampler(ClassWeightedSampler):
 
     def __init__(self, targets: Any, **kwargs: Any):
         super().__init__(targets, **kwargs)
-        self.set_class_weights(class_sampling_weights(self.class_counts, "balanced"))
+        self.set_class_weights(class_weights("inverse_frequency", self.class_counts))
 
 
 @register_sampler("square_root")
@@ -156,7 +124,7 @@ class SquareRootSampler(ClassWeightedSampler):
 
     def __init__(self, targets: Any, **kwargs: Any):
         super().__init__(targets, **kwargs)
-        self.set_class_weights(class_sampling_weights(self.class_counts, "sqrt"))
+        self.set_class_weights(class_weights("square_root", self.class_counts))
 
 
 @register_sampler("effective_number")
@@ -165,7 +133,7 @@ class EffectiveNumberSampler(ClassWeightedSampler):
 
     def __init__(self, targets: Any, beta: float = 0.9999, **kwargs: Any):
         super().__init__(targets, **kwargs)
-        self.set_class_weights(class_sampling_weights(self.class_counts, "effective_number", beta))
+        self.set_class_weights(class_weights("effective_number", self.class_counts, beta=beta))
 
 
 @register_sampler("class_based_effective_number")
@@ -174,7 +142,7 @@ class ClassBasedEffectiveNumberSampler(ClassWeightedSampler):
 
     def __init__(self, targets: Any, **kwargs: Any):
         super().__init__(targets, **kwargs)
-        self.set_class_weights(class_sampling_weights(self.class_counts, "class_based_effective_number"))
+        self.set_class_weights(class_weights("class_based_effective_number", self.class_counts))
 
 
 @register_sampler("progressively_balanced")
@@ -206,7 +174,7 @@ class ClassAwareSampler(ClassWeightedSampler):
     def __init__(self, targets: Any, samples_per_class: int = 4, **kwargs: Any):
         super().__init__(targets, **kwargs)
         self.samples_per_class = int(check_positive(samples_per_class, "samples_per_class"))
-        self.set_class_weights(class_sampling_weights(self.class_counts, "balanced"))
+        self.set_class_weights(class_weights("inverse_frequency", self.class_counts))
 
     def _global_draw(self) -> torch.Tensor:
         gen = self._generator()

@@ -8,13 +8,14 @@ Example:
     ['balanced_softmax', 'balanced_supcon', 'ce']
 """
 
+from ..class_weights import effective_number_weights, inverse_frequency_weights
 from ._registry import create_loss, list_losses, register_loss
 from .cibl import CIBLLoss, linear_batch_frequency
 from .class_balanced import ClassBalancedLoss
 from .contrastive import BalancedSupConLoss, SupConLoss
 from .cross_entropy import CrossEntropyLoss, FocalLoss
 from .gcl import GCLAngularLoss, GCLLoss
-from .ldam import LDAMLoss, drw_weights, effective_number_weights, inverse_frequency_weights
+from .ldam import LDAMLoss, drw_weights
 from .logit_adjustment import BalancedSoftmaxLoss, LogitAdjustedLoss, posthoc_logit_adjust
 
 __all__ = [

@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_positive
+from ..class_weights import effective_number_weights
 from ._common import check_logits_target, explain_nonfinite, target_mask, upcast
 from ._registry import register_loss
-from .ldam import effective_number_weights
 
 LOSS_TYPES = ("softmax", "sigmoid", "focal")
 

@@ -33,7 +33,8 @@ class SupConLoss(nn.Module):
 
     Example:
         >>> f = torch.nn.functional.normalize(torch.randn(8, 2, 16), dim=-1)
-        >>> SupConLoss()(f, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]))
+        >>> SupConLoss()(f, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])).shape
+        torch.Size([])
     """
 
     def __init__(

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import as_class_counts, check_positive, check_range
+from .._validation import as_class_counts, check_positive
+from ..class_weights import effective_number_weights, inverse_frequency_weights
 from ..errors import UnknownNameError
 from ._common import (
     ClassWeightMixin,
@@ -20,34 +21,6 @@ from ._common import (
     upcast,
 )
 from ._registry import register_loss
-
-
-def effective_number_weights(class_counts: Any, beta: float = 0.9999) -> np.ndarray:
-    """Class-balanced weights by effective number (Cui et al. CVPR 2019, Eq. 3-4).
-
-    ``w_c = (1 - beta) / (1 - beta^n_c)``, normalised to sum to C. ``beta = 0`` gives ones.
-
-    Example:
-        >>> effective_number_weights([5000, 50], beta=0.999).round(3)
-        array([0.099, 1.901])
-    """
-    counts = as_class_counts(class_counts)
-    beta = check_range(beta, "beta", 0.0, 1.0, closed="left")
-    weights = (1.0 - beta) / (1.0 - np.power(beta, counts.astype(np.float64)))
-    return weights / weights.sum() * len(counts)
-
-
-def inverse_frequency_weights(class_counts: Any) -> np.ndarray:
-    """``w_c = (1 / n_c) / sum_k (1 / n_k)``: the inverse-class-frequency ("icf") weights of the
-    SCL + RSG + LDAM training script (Wang, Lassila & Ali, arXiv 2501.13756); they sum to 1.
-
-    Example:
-        >>> inverse_frequency_weights([300, 100]).round(3)
-        array([0.25, 0.75])
-    """
-    inverse = 1.0 / as_class_counts(class_counts).astype(np.float64)
-    return inverse / inverse.sum()
-
 
 CLASS_WEIGHTINGS = {"effective_number": effective_number_weights, "inverse_frequency": inverse_frequency_weights}
 

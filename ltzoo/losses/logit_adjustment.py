@@ -39,7 +39,8 @@ class LogitAdjustedLoss(nn.Module):
     ``eps`` (1e-12) is the reference code's guard inside the log. ``tau = 0`` is plain CE.
 
     Example:
-        >>> LogitAdjustedLoss([90, 10])(torch.randn(3, 2), torch.tensor([0, 1, 0]))
+        >>> LogitAdjustedLoss([90, 10])(torch.zeros(3, 2), torch.tensor([0, 1, 0]))  # -(2 log .9 + log .1) / 3
+        tensor(0.8378)
     """
 
     def __init__(self, class_counts: Any, tau: float = 1.0, eps: float = 1e-12):
@@ -61,7 +62,8 @@ class BalancedSoftmaxLoss(nn.Module):
     """Balanced Softmax (Ren et al. 2020, Eq. 4): ``CE(z + log n_y, y)``.
 
     Example:
-        >>> BalancedSoftmaxLoss([90, 10])(torch.randn(3, 2), torch.tensor([0, 1, 0]))
+        >>> BalancedSoftmaxLoss([90, 10])(torch.zeros(3, 2), torch.tensor([0, 1, 0]))
+        tensor(0.8378)
     """
 
     def __init__(self, class_counts: Any, reduction: str = "mean"):

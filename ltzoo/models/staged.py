@@ -38,6 +38,7 @@ class StagedBackbone:
     and the pooled pre-logits features (``forward_head(..., pre_logits=True)``).
 
     Example:
+        >>> import timm, ltzoo.models
         >>> model = timm.create_model("resnet32_cifar", num_classes=10)
         >>> staged = StagedBackbone(model, split_after=2)
         >>> staged.back(staged.front(torch.randn(2, 3, 32, 32))).shape

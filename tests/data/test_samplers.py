@@ -15,28 +15,6 @@ TARGETS = np.repeat(np.arange(len(COUNTS)), COUNTS)
 CHI2_CRIT_5DOF = 20.515
 
 
-def test_class_sampling_weights_rules():
-    counts = np.array(COUNTS, dtype=np.float64)
-    np.testing.assert_allclose(S.class_sampling_weights(COUNTS, "balanced"), 1 / counts)
-    np.testing.assert_allclose(S.class_sampling_weights(COUNTS, "sqrt"), 1 / np.sqrt(counts))
-    np.testing.assert_allclose(S.class_sampling_weights(COUNTS, "effective_number", beta=0.99),
-                               (1 - 0.99) / (1 - 0.99**counts))
-
-
-def test_cbenrs_weights_follow_the_float32_reference():
-    counts = [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
-    w = S.class_sampling_weights(counts, "class_based_effective_number")
-    log_n = np.log(np.array(counts, dtype=np.float32))
-    d = log_n.max() - log_n
-    d = d / d.max()
-    beta32 = np.float32(0.9999) + np.float32(1e-5) * d
-    np.testing.assert_allclose(w, (1 - beta32) / (1 - np.power(beta32, counts)), rtol=1e-12)
-    beta64 = 0.9999 + 1e-5 * d.astype(np.float64)
-    in64 = (1 - beta64) / (1 - np.power(beta64, counts))
-    assert np.max(np.abs(w / in64 - 1)) > 1e-6  # the float32 reading really differs
-    assert w[0] < w[-1]  # rarer classes still sampled more
-
-
 def _chi_square(sampler: S.ClassWeightedSampler, draws_epochs: int = 20) -> float:
     observed = np.zeros(len(COUNTS))
     for epoch in range(draws_epochs):
@@ -126,8 +104,6 @@ def test_bad_sampler_input():
         S.ClassBalancedSampler([0, 0, 2])  # class 1 is empty
     with pytest.raises(InvalidArgumentError, match="rank"):
         S.ClassBalancedSampler(TARGETS, num_replicas=2, rank=2)
-    with pytest.raises(InvalidArgumentError, match="rule"):
-        S.class_sampling_weights(COUNTS, "uniform")
     with pytest.raises(ValueError, match="num_samples"):
         S.ClassBalancedSampler(TARGETS, num_samples=0)
 
