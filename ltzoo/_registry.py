@@ -50,13 +50,19 @@ class Registry(Generic[T]):
             raise UnknownNameError(self.kind, name, self._entries) from None
 
     def create(self, name: str, *args: Any, **kwargs: Any) -> T:
-        """Calls the factory registered as ``name``; an option it does not take raises
-        InvalidArgumentError naming the option, close names and the options it has."""
+        """Calls the factory registered as ``name``; an option it does not take, or a required
+        one it is not given, raises InvalidArgumentError naming the option (and, for an unknown
+        one, close names and the options it has)."""
         factory = self.get(name)
         try:
             parameters = inspect.signature(factory).parameters
         except (TypeError, ValueError):  # builtins without a signature
             return factory(*args, **kwargs)
+        positional = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        missing = [n for n, p in parameters.items() if p.default is p.empty and n not in kwargs
+                   and n not in positional[: len(args)] and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if missing:
+            raise InvalidArgumentError(f"{self.kind} {name!r} needs the option(s) {', '.join(missing)}")
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
             options = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
             for key in kwargs:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-DATASET_IDS = {"cifar10_lt": "cifar10", "cifar100_lt": "cifar100", "synthetic_lt": "synthetic"}
+from .data.registry import DatasetEntry, dataset_entry, list_datasets
+
 METRIC_ROWS = (
     ("top1", "accuracy", "Top-1 (All, mean per-class), raw outputs"),
     ("many", "accuracy", "Top-1 many-shot (>100 images)"),
@@ -26,8 +27,8 @@ def model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
     recipe = block.get("recipe", {})
     metrics = block.get("metrics", {})
     name = recipe.get("name") or config["architecture"]
-    dataset = recipe.get("dataset", "")
-    dataset_id = DATASET_IDS.get(dataset, dataset or "unknown")
+    entry = _dataset_entry(recipe)
+    dataset_id = entry.hub_id if entry else (recipe.get("dataset") or "unknown")
     eval_results = [
         EvalResult(task_type="image-classification", dataset_type=dataset_id, dataset_name=_dataset_title(recipe),
                    dataset_split="test", metric_type=metric_type, metric_name=label,
@@ -101,8 +102,13 @@ def _deviations_section(recipe: dict[str, Any]) -> str:
     return f"\n## Departures from the reference\n\n{deviations}\n" if deviations else ""
 
 
-def _dataset_title(recipe: dict[str, Any]) -> str:
+def _dataset_entry(recipe: dict[str, Any]) -> DatasetEntry | None:
     dataset = recipe.get("dataset", "")
-    if dataset in ("cifar10_lt", "cifar100_lt"):
-        return f"{'CIFAR-10' if dataset == 'cifar10_lt' else 'CIFAR-100'}-LT (imbalance ratio {recipe.get('imbalance_ratio', 100):g})"
-    return dataset or "unknown data"
+    return dataset_entry(dataset) if dataset in list_datasets() else None
+
+
+def _dataset_title(recipe: dict[str, Any]) -> str:
+    entry = _dataset_entry(recipe)
+    if entry is None:
+        return recipe.get("dataset") or "unknown data"
+    return entry.describe(recipe.get("imbalance_ratio", 100))

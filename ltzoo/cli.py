@@ -60,10 +60,9 @@ def _eval_inputs(args: argparse.Namespace) -> tuple[list[Any], list[int], str]:
 
         ds = ListDataset(args.image_root or ".", args.list_file)
         return [Path(ds.root) / path for path, _ in ds.samples], ds.targets, f"{args.list_file}"
-    from .training.config import RUN_DEFAULTS
-    from .training.data_setup import create_data
+    from .data import create_data
 
-    data = create_data({**RUN_DEFAULTS, "dataset": args.dataset, "data_dir": args.data_dir})
+    data = create_data(args.dataset, data_dir=args.data_dir)
     split = data.test if args.split == "test" else data.val
     return split.inputs(), split.targets.tolist(), f"{args.dataset} {'test' if args.split == 'test' else 'validation'}"
 

@@ -49,11 +49,13 @@ def did_you_mean(name: str, known: Iterable[str], quote: bool = False) -> str:
 class UnknownNameError(LtzooError, KeyError):
     """A registry lookup (loss, model, sampler, recipe, ...) found no such name."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]):
+    def __init__(self, kind: str, name: str, known: Iterable[str], option: str | None = None):
         known = sorted(known)
-        hint = did_you_mean(name, known, quote=True)
+        hint = did_you_mean(str(name), known, quote=True)
         listing = ", ".join(known) if len(known) <= 30 else ", ".join(known[:30]) + ", ..."
-        self.message = f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}."
+        where = f"option {option}: " if option else ""
+        kinds = f"{kind}es" if kind.endswith("s") else f"{kind}s"
+        self.message = f"{where}unknown {kind} {name!r}.{hint} Known {kinds}: {listing}."
         super().__init__(self.message)
 
     def __str__(self) -> str:  # KeyError would repr() the message

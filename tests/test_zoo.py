@@ -77,12 +77,11 @@ def test_embedded_metrics_reproduce_on_the_cifar10_test_split(name, cifar_root):
     import torch
 
     import ltzoo
+    from ltzoo.data import create_data
     from ltzoo.metrics import lt_report
-    from ltzoo.training.config import RUN_DEFAULTS
-    from ltzoo.training.data_setup import create_data
 
     entry = get_entry(name)
-    test = create_data({**RUN_DEFAULTS, "dataset": "cifar10_lt", "data_dir": str(cifar_root)}).test
+    test = create_data("cifar10_lt", data_dir=str(cifar_root)).test
     predictor = ltzoo.load(name, device="cpu")
     predictor.batch_size = 500
     logits = predictor.logits(test.inputs())

@@ -10,7 +10,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import MissingFileError
+from .bundle import DataBundle, Split
 from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets
+from .registry import DataOptions, register_dataset
 
 __all__ = ["CIFAR10LT", "CIFAR100LT"]
 
@@ -123,6 +125,7 @@ class CIFAR10LT(_CIFARLT):
     """
 
     num_classes = 10
+    archive = "cifar-10-batches-py"
 
     def __init__(self, *args: Any, **kwargs: Any):
         self.base_class = _torchvision_cifar("CIFAR10")
@@ -133,7 +136,40 @@ class CIFAR100LT(_CIFARLT):
     """CIFAR-100-LT (100 classes, 500 images per class before subsampling)."""
 
     num_classes = 100
+    archive = "cifar-100-python"
 
     def __init__(self, *args: Any, **kwargs: Any):
         self.base_class = _torchvision_cifar("CIFAR100")
         super().__init__(*args, **kwargs)
+
+
+def _cifar_bundle(cls: type[_CIFARLT], options: DataOptions) -> DataBundle:
+    root = Path(options.data_dir)
+    archive = cls.archive
+    if not (root / archive).is_dir():
+        raise MissingFileError(
+            f"{cls.__name__} needs {root / archive} (the CIFAR 'python version' batches); "
+            f"pass --data-dir pointing at the folder that holds {archive}/, or download it with "
+            f"torchvision.datasets.{cls.__name__[:-2]}(root=DIR, download=True)"
+        )
+    train = cls(root, train=True, imbalance_ratio=options.imbalance_ratio, profile=options.imbalance_profile,
+                seed=options.dataset_seed)
+    test = cls(root, train=False)
+    val_images, val_targets = train.heldout_split(options.val_per_class, seed=options.dataset_seed)
+    return DataBundle(
+        Split(np.asarray(train.targets), train.data), Split(val_targets, val_images),
+        Split(np.asarray(test.targets), test.data), train.classes, train.class_counts,
+        f"{cls.__name__}(imbalance_ratio={options.imbalance_ratio}, profile={options.imbalance_profile})",
+    )
+
+
+@register_dataset("cifar10_lt", title="CIFAR-10-LT", hub_id="cifar10", ratio_in_title=True)
+def cifar10_lt(options: DataOptions) -> DataBundle:
+    """CIFAR-10-LT; validation = a balanced split of the images the subsampling discarded."""
+    return _cifar_bundle(CIFAR10LT, options)
+
+
+@register_dataset("cifar100_lt", title="CIFAR-100-LT", hub_id="cifar100", ratio_in_title=True)
+def cifar100_lt(options: DataOptions) -> DataBundle:
+    """CIFAR-100-LT; validation as for CIFAR-10-LT."""
+    return _cifar_bundle(CIFAR100LT, options)

@@ -2,7 +2,15 @@
 
 from . import resnet_cifar  # noqa: F401  (registers resnet*_cifar with timm)
 from .factory import create_model
-from .heads import CosineClassifier, LearnableWeightScaling, create_head, init_classifier, list_heads, tau_normalize
+from .heads import (
+    CosineClassifier,
+    LearnableWeightScaling,
+    create_head,
+    init_classifier,
+    list_heads,
+    register_head,
+    tau_normalize,
+)
 from .resnet_cifar import ResNetCifar
 from .rsg import RSG, head_classes
 from .staged import StagedBackbone
@@ -18,5 +26,6 @@ __all__ = [
     "head_classes",
     "init_classifier",
     "list_heads",
+    "register_head",
     "tau_normalize",
 ]

@@ -6,6 +6,7 @@ Heads are registered (``create_head`` / ``list_heads``) so a model config can na
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -28,10 +29,16 @@ def list_heads() -> list[str]:
     return _HEADS.names()
 
 
-_HEADS.register("linear")(nn.Linear)
+def register_head(name: str) -> Any:
+    """Decorator adding a head class ``cls(in_features, num_classes)`` under ``name``; a model
+    config naming it loads back through :func:`ltzoo.load` once the module defining it is imported."""
+    return _HEADS.register(name)
 
 
-@_HEADS.register("cosine")
+register_head("linear")(nn.Linear)
+
+
+@register_head("cosine")
 class CosineClassifier(nn.Module):
     """Cosine classifier: ``normalize(x) @ normalize(W).T``, no bias (LDAM's and GCL's
     ``NormedLinear``). The scale lives in the loss (``s``).

@@ -1,7 +1,7 @@
 """The training engine used by ``python -m train`` (reusable from any script)."""
 
+from ..data import DataBundle, create_data, list_datasets
 from .config import RUN_DEFAULTS, STAGE_DEFAULTS, apply_override, load_recipe_file, resolve_config
-from .data_setup import DataBundle, create_data, list_datasets
 from .schedules import create_schedule
 from .tasks import ClassificationTask, ContrastiveTask, RSGTask, Task, create_task, list_tasks, mixup_batch
 from .trainer import Trainer

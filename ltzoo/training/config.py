@@ -8,12 +8,14 @@ parsed as YAML and type-checked against the defaults.
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import InvalidArgumentError, MissingFileError, did_you_mean
+from ..data.registry import DataOptions
+from ..errors import InvalidArgumentError, MissingFileError, UnknownNameError, did_you_mean
 
 RUN_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -31,15 +33,9 @@ RUN_DEFAULTS: dict[str, Any] = {
     "classifier_bias_prior": None,
     "classifier_weight_std": None,
     "dataset": "cifar10_lt",
-    "data_dir": "data",
-    "imbalance_ratio": 100.0,
-    "imbalance_profile": "exp",
-    "dataset_seed": 0,
-    "val_per_class": 100,
-    "train_list": None,
-    "val_list": None,
-    "test_list": None,
-    "image_size": None,
+    # what the dataset builder reads: data_dir, imbalance_ratio, imbalance_profile, dataset_seed,
+    # val_per_class, train_list / val_list / test_list, image_size (ltzoo.data.DataOptions)
+    **DataOptions().as_config(),
     # input normalisation (x / 255 - mean) / std per channel, where the reference's differs from the
     # model's default (timm's pretrained_cfg); recorded in the checkpoint, so inference uses it too
     "mean": None,
@@ -64,46 +60,67 @@ RUN_DEFAULTS: dict[str, Any] = {
     "stages": [],
 }
 
-STAGE_DEFAULTS: dict[str, Any] = {
-    "name": "stage1",
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a recipe, typed: its options and their defaults (the recipe's ``stages`` list
+    holds these as mappings; :meth:`from_config` reads one back).
+
+    ``type`` names a stage kind and ``classifier_init`` a classifier initialisation, ``task``,
+    ``loss``, ``sampler``, ``drs_sampler`` and ``schedule`` their registries' entries; a recipe
+    naming one that is not registered fails when it is resolved.
+    """
+
+    name: str = "stage1"
     # "train": optimise; "tau_norm": post-hoc tau-normalisation of the classifier, tau chosen on
-    # the validation split from tau_grid (Kang et al. ICLR 2020)
-    "type": "train",
-    "tau_grid": [round(0.1 * i, 1) for i in range(21)],
-    "task": "classification",  # a registered task (ltzoo.training.list_tasks()) and its options
-    "task_args": {},
-    "train_scope": "all",
-    "classifier_init": "keep",  # keep | reset (cRT) | lws (learnable weight scaling)
-    "epochs": 200,
-    "batch_size": 128,
-    "lr": 0.1,
+    # the validation split from tau_grid (Kang et al. ICLR 2020); ltzoo.training.list_stage_kinds()
+    type: str = "train"
+    tau_grid: list[float] = field(default_factory=lambda: [round(0.1 * i, 1) for i in range(21)])
+    task: str = "classification"  # a registered task (ltzoo.training.list_tasks()) and its options
+    task_args: dict[str, Any] = field(default_factory=dict)
+    train_scope: str = "all"
+    classifier_init: str = "keep"  # keep | reset (cRT) | lws (learnable weight scaling)
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 0.1
     # the learning rate of the trained network parameters outside the classifier, relative to lr
     # (fine-tuning a pretrained backbone slower than a new classifier, as the Places-LT recipes do)
-    "backbone_lr_scale": 1.0,
-    "momentum": 0.9,
-    "weight_decay": 2e-4,
+    backbone_lr_scale: float = 1.0
+    momentum: float = 0.9
+    weight_decay: float = 2e-4
     # parameter kinds exempt from weight decay: bias, classifier_bias, norm (see param_groups.py)
-    "no_weight_decay": [],
-    "nesterov": False,
-    "schedule": "step",
-    "warmup_epochs": 5,
-    "warmup_per_step": False,  # the warmup rises every step (Cui et al.'s code), not every epoch
-    "lr_milestones": [160, 180],
-    "lr_multipliers": [0.01, 0.0001],
-    "sampler": "instance",
-    "sampler_args": {},
-    "loss": "ce",
-    "loss_args": {},
+    no_weight_decay: list[str] = field(default_factory=list)
+    nesterov: bool = False
+    schedule: str = "step"
+    warmup_epochs: int = 5
+    warmup_per_step: bool = False  # the warmup rises every step (Cui et al.'s code), not every epoch
+    lr_milestones: list[int] = field(default_factory=lambda: [160, 180])
+    lr_multipliers: list[float] = field(default_factory=lambda: [0.01, 0.0001])
+    sampler: str = "instance"
+    sampler_args: dict[str, Any] = field(default_factory=dict)
+    loss: str = "ce"
+    loss_args: dict[str, Any] = field(default_factory=dict)
     # deferred re-sampling (LDAM-DRS, Cao et al. 2019): from drs_epoch on, draw batches with drs_sampler
-    "drs_epoch": None,
-    "drs_sampler": "class_balanced",
-    "drw_epoch": None,
-    "drw_beta": 0.9999,
-    "mixup_alpha": 0.0,
-    "grad_accum_steps": 1,
-    "drop_last": False,  # leave out each epoch's last incomplete batch (TensorFlow's drop_remainder)
-    "max_steps_per_epoch": None,
-}
+    drs_epoch: int | None = None
+    drs_sampler: str = "class_balanced"
+    # deferred re-weighting (LDAM-DRW): from drw_epoch on, the loss weighs classes by effective number
+    drw_epoch: int | None = None
+    drw_beta: float = 0.9999
+    mixup_alpha: float = 0.0
+    grad_accum_steps: int = 1
+    drop_last: bool = False  # leave out each epoch's last incomplete batch (TensorFlow's drop_remainder)
+    max_steps_per_epoch: int | None = None
+
+    @classmethod
+    def from_config(cls, stage: dict[str, Any]) -> Stage:
+        """The typed stage of a resolved recipe's stage mapping."""
+        return cls(**stage)
+
+    def as_config(self) -> dict[str, Any]:
+        """The stage as a recipe mapping (what checkpoints record)."""
+        return asdict(self)
+
+
+STAGE_DEFAULTS: dict[str, Any] = Stage().as_config()
 
 _NUMBER = (int, float)
 
@@ -162,7 +179,40 @@ def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -
         apply_override(config, item)
     _check_start_stage(config)
     _check_normalization(config)
+    _check_choices(config)
     return config
+
+
+OUTPUT_PRIORS = ("train", "balanced")
+
+
+def _check_choices(config: dict[str, Any]) -> None:
+    """Every option that names a registry entry names a registered one: a typo fails here, when
+    the recipe is resolved, not when its stage starts (or the run ends) hours later."""
+    from ..data import list_datasets
+    from ..data.samplers import list_samplers
+    from ..losses import list_losses
+    from ..models import list_heads
+    from .schedules import list_schedules
+    from .stages import list_classifier_inits, list_stage_kinds
+    from .tasks import list_tasks
+
+    run_options = {"dataset": ("dataset", list_datasets), "head": ("head", list_heads),
+                   "output_prior": ("output prior", lambda: OUTPUT_PRIORS)}
+    stage_options = {"type": ("stage type", list_stage_kinds),
+                     "classifier_init": ("classifier initialisation", list_classifier_inits),
+                     "task": ("task", list_tasks), "loss": ("loss", list_losses), "sampler": ("sampler", list_samplers),
+                     "drs_sampler": ("sampler", list_samplers), "schedule": ("schedule", list_schedules)}
+    for key, (kind, names) in run_options.items():
+        _check_name(config[key], key, kind, names())
+    for i, stage in enumerate(config["stages"]):
+        for key, (kind, names) in stage_options.items():
+            _check_name(stage[key], f"stages.{i}.{key}", kind, names())
+
+
+def _check_name(value: Any, option: str, kind: str, known: list[str] | tuple[str, ...]) -> None:
+    if value not in known:
+        raise UnknownNameError(kind, value, known, option=option)
 
 
 def _check_normalization(config: dict[str, Any]) -> None:

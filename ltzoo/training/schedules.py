@@ -17,7 +17,17 @@ Schedule = Callable[[int, float], float]
 _SCHEDULES: Registry[Schedule] = Registry("schedule")
 
 
-@_SCHEDULES.register("step")
+def register_schedule(name: str) -> Callable[[Callable[[dict[str, Any]], Schedule]], Callable[[dict[str, Any]], Schedule]]:
+    """Decorator adding ``fn(stage options) -> Schedule`` as the stage ``schedule`` ``name``."""
+    return _SCHEDULES.register(name)
+
+
+def list_schedules() -> list[str]:
+    """Names of the registered schedules."""
+    return _SCHEDULES.names()
+
+
+@register_schedule("step")
 def step_schedule(stage: dict[str, Any]) -> Schedule:
     """LDAM-DRW / GCL stage 1: linear warmup ``lr * (e+1) / warmup`` for the first
     ``warmup_epochs``, then ``lr * multiplier_k`` once the 1-based epoch exceeds milestone k.
@@ -39,7 +49,7 @@ def step_schedule(stage: dict[str, Any]) -> Schedule:
     return lr_at
 
 
-@_SCHEDULES.register("cosine")
+@register_schedule("cosine")
 def cosine_schedule(stage: dict[str, Any]) -> Schedule:
     """Cosine decay from ``lr`` at epoch 0 towards 0: ``lr/2 * (1 + cos(pi e / E))``, per epoch
     (GCL stage 2, Kang et al.)."""

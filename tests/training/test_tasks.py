@@ -17,6 +17,9 @@ from ltzoo.losses import create_loss
 from ltzoo.models import StagedBackbone, create_model
 from ltzoo.training import Trainer, create_task, list_tasks, resolve_config
 from ltzoo.training.classifier_stages import StageModel
+from ltzoo.training.config import Stage
+from ltzoo.training.epoch_loop import train_epoch
+from ltzoo.training.stages import build_stage_run
 
 COUNTS = [40, 20, 10, 5]
 
@@ -139,8 +142,7 @@ def test_bad_task_configurations(tmp_path: Path, stage: dict, match: str):
 def test_deferred_resampling_switches_to_class_balanced_batches(tmp_path: Path):
     stage = {"name": "drs", "loss": "ce", "drs_epoch": 1, "batch_size": 64, "max_steps_per_epoch": 30}
     trainer = Trainer(_config(stage), tmp_path, log=lambda _: None)
-    stage_config = trainer.config["stages"][0]
-    parts = trainer._prepare_stage(0, stage_config)
+    run = build_stage_run(trainer, 0, Stage.from_config(trainer.config["stages"][0]), resuming=False)
     seen: list[torch.Tensor] = []
 
     class Recording(torch.nn.Module):  # passes every batch to the real task, keeping the labels
@@ -152,11 +154,11 @@ def test_deferred_resampling_switches_to_class_balanced_batches(tmp_path: Path):
             seen.append(targets.clone())
             return self.task(images, targets, epoch=epoch)
 
-    parts["runner"] = Recording(parts["task"])
+    run.runner = Recording(run.task)
     shares = []
     for epoch in (0, 1):
         seen.clear()
-        trainer._train_epoch(0, stage_config, parts, epoch)
+        train_epoch(trainer, run, epoch)
         counts = torch.bincount(torch.cat(seen), minlength=trainer.data.num_classes).double()
         shares.append(counts / counts.sum())
     prior = torch.as_tensor(trainer.data.class_counts, dtype=torch.float64)
