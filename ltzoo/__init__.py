@@ -21,6 +21,7 @@ _LAZY = {
     "list_losses": "ltzoo.losses",
     "create_model": "ltzoo.models",
     "load": "ltzoo.loader",
+    "evaluate": "ltzoo.evaluation",
     "list_models": "ltzoo.zoo",
     "save_pretrained": "ltzoo.hub",
     "push": "ltzoo.hub",

@@ -54,39 +54,38 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_inputs(args: argparse.Namespace) -> tuple[list[Any], list[int], str]:
+def _eval_data(args: argparse.Namespace) -> tuple[Any, list[int], str]:
+    """What ``ltzoo eval`` evaluates on: a split list, or a registered dataset's split."""
     if args.list_file:
         from .data.file_datasets import ListDataset
 
         ds = ListDataset(args.image_root or ".", args.list_file)
-        return [Path(ds.root) / path for path, _ in ds.samples], ds.targets, f"{args.list_file}"
+        return ([Path(ds.root) / path for path, _ in ds.samples], ds.targets), list(ds.targets), f"{args.list_file}"
     from .data import create_data
 
     data = create_data(args.dataset, data_dir=args.data_dir)
     split = data.test if args.split == "test" else data.val
-    return split.inputs(), split.targets.tolist(), f"{args.dataset} {'test' if args.split == 'test' else 'validation'}"
+    return split, split.targets.tolist(), f"{args.dataset} {'test' if args.split == 'test' else 'validation'}"
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    import torch
-
+    from .evaluation import collect_logits
     from .loader import load
     from .metrics import lt_report
     from .plots import evaluation_plots
 
     predictor = load(args.model, device=args.device)
     counts = predictor.class_counts or [1] * predictor.num_classes
-    inputs, targets, source = _eval_inputs(args)
+    data, targets, source = _eval_data(args)
     if targets and max(targets) >= predictor.num_classes:
         raise InvalidArgumentError(
             f"{source} has labels up to {max(targets)} but {args.model} predicts {predictor.num_classes} classes"
         )
-    logits = predictor.logits(inputs)
-    labels = torch.as_tensor(targets)
+    logits, labels = collect_logits(predictor, data)
     raw = lt_report(logits, labels, counts)
     calibrated_logits = predictor.calibrate(logits, args.prior)
     calibrated = lt_report(calibrated_logits, labels, counts)
-    print(f"{args.model} on {source} ({len(targets)} images), prior {args.prior}, T = {predictor.temperature:.4g}")
+    print(f"{args.model} on {source} ({len(labels)} images), prior {args.prior}, T = {predictor.temperature:.4g}")
     print(f"{'':<12}{'top-1':>8}{'many':>8}{'medium':>8}{'few':>8}{'ECE':>8}{'NLL':>8}")
     for name, rep in (("raw", raw), ("calibrated", calibrated)):
         cells = [rep[k] for k in ("top1", "many", "medium", "few")]

@@ -166,21 +166,3 @@ class LTMetricAccumulator:
     def compute(self) -> dict[str, Any]:
         logits, targets = self.logits_and_targets()
         return lt_report(logits, targets, self.class_counts, self.many_min, self.few_max)
-
-
-@torch.inference_mode()
-def evaluate(
-    model: torch.nn.Module, loader: Any, class_counts: Any, device: torch.device | str | None = None
-) -> dict[str, Any]:
-    """Runs ``model`` over ``loader`` (batches of ``(images, targets)``) and returns the LT report
-    plus the raw ``logits`` / ``targets`` tensors (for calibration and plots)."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    acc = LTMetricAccumulator(class_counts)
-    for images, targets in loader:
-        acc.update(model(images.to(device)), torch.as_tensor(targets))
-    model.train(was_training)
-    report = acc.compute()
-    report["logits"], report["targets"] = acc.logits_and_targets()
-    return report

@@ -20,8 +20,9 @@ from torch import nn
 from ..data import DataBundle, DataOptions, Split, create_data
 from ..data.samplers import create_sampler
 from ..errors import InvalidArgumentError
+from ..evaluation import collect_logits
 from ..hub import read_weights, save_pretrained, sha256_of, weights_file
-from ..metrics import LTMetricAccumulator, lt_report
+from ..metrics import lt_report
 from ..models import create_model, init_classifier
 from .checkpoint import atomic_save_safetensors, atomic_torch_save, load_training_state
 from .classifier_stages import plain_state_dict
@@ -156,7 +157,8 @@ class Trainer:
             raise InvalidArgumentError(
                 f"batch_size {batch_size} must be divisible by the number of processes {self.dist.world_size}"
             )
-        return self._batches(self.data.train, per_rank_batch, train=True, views=views, drop_last=drop_last)
+        return self.data.train.batches(per_rank_batch, train=True, data_config=self.data_config, device=self.device,
+                                       num_workers=self.config["num_workers"], views=views, drop_last=drop_last)
 
     def _load_init_weights(self, path: str) -> None:
         """Loads ``init_weights`` (safetensors only) into the model before its first stage."""
@@ -183,23 +185,11 @@ class Trainer:
         return (f"in {stage} epoch {epoch + 1}, step {step + 1} (batch of {batch}, lr {lr:.6g}); the last "
                 f"good checkpoint {self._state_path()} is kept: lower the lr or check the data, then --resume")
 
-    def _batches(self, split: Split, batch_size: int, train: bool, views: int = 1, drop_last: bool = False) -> Any:
-        return split.batches(batch_size, train=train, data_config=self.data_config, device=self.device,
-                             num_workers=self.config["num_workers"], views=views, drop_last=drop_last)
-
-    @torch.inference_mode()
     def predict(self, split: Split) -> tuple[torch.Tensor, torch.Tensor]:
-        batches = self._batches(split, self.config["eval_batch_size"], train=False)
-        was_training = self.model.training
-        self.model.eval()
-        acc = LTMetricAccumulator(self.data.class_counts)
-        for x, y in batches.epoch():
-            if self.config["channels_last"]:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with self.autocast():
-                acc.update(self.model(x).float(), y)
-        self.model.train(was_training)
-        return acc.logits_and_targets()
+        """The model's logits on ``split`` and its targets (see :func:`ltzoo.evaluation.collect_logits`)."""
+        return collect_logits(self.model, split, batch_size=self.config["eval_batch_size"], data_config=self.data_config,
+                              device=self.device, autocast=self.autocast, channels_last=self.config["channels_last"],
+                              num_workers=self.config["num_workers"])
 
     def _report(self, split: Split) -> dict[str, Any]:
         return lt_report(*self.predict(split), self.data.class_counts)
