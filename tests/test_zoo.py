@@ -32,11 +32,22 @@ def test_embedded_entry_matches_its_files(name):
     entry = get_entry(name)
     assert entry.sha256 == sha256_of(entry.embedded_path / "model.safetensors")
     config = json.loads((entry.embedded_path / "config.json").read_text())
-    assert entry.metrics and entry.metrics == {k: config["ltzoo"]["metrics"][k] for k in entry.metrics}
+    assert {"top1", "top1_balanced", "ece_calibrated"} <= set(entry.metrics)  # what `ltzoo list` and the README show
+    assert config["ltzoo"]["recipe"]["name"] == name
     from ltzoo.hub import load_model
 
     model, _ = load_model(entry.embedded_path, entry.sha256)
     assert entry.params_m == round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+
+
+@pytest.mark.parametrize("row", [r for r in list_models() if r["recipe_ready"]], ids=lambda r: r["name"])
+def test_entry_dataset_is_its_recipe_dataset(row):
+    """The zoo's dataset title is the data registry's title of the recipe's dataset and ratio."""
+    from ltzoo.data import dataset_entry
+    from ltzoo.training import load_recipe_file, resolve_config
+
+    config = resolve_config(load_recipe_file(RECIPES / f"{row['recipe']}.yaml"))
+    assert row["dataset"] == dataset_entry(config["dataset"]).describe(config["imbalance_ratio"])
 
 
 def test_every_zoo_recipe_is_listed():
