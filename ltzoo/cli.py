@@ -38,7 +38,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .export import sample_images
+    from .images import sample_images
     from .loader import load
 
     images = args.images or [str(p) for p in sample_images()]

@@ -22,11 +22,10 @@ from torch import nn
 
 from .calibration import prior_log_ratio
 from .errors import InvalidArgumentError
-from .images import load_image
+from .images import load_image, sample_images  # noqa: F401  (sample_images: re-exported)
 from .runtime import ONNX_NAME, ImagePreprocessor
 
 OUTPUTS = ("logits", "probs")
-SAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "samples"
 DATA_CONFIG_KEYS = ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")
 
 
@@ -58,11 +57,6 @@ class CalibratedClassifier(nn.Module):
         logits = self.model(images) / self.temperature + self.prior_bias
         results = tuple(logits if name == "logits" else logits.softmax(dim=1) for name in self.outputs)
         return results if len(results) > 1 else results[0]
-
-
-def sample_images() -> list[Path]:
-    """The public-domain / CC0 photos bundled with ltzoo (see assets/samples/SOURCES.md)."""
-    return sorted(p for p in SAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
 
 
 def data_config_of(config: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ metrics, recipe, code version. ``model.safetensors``: the weights.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .download import sha256_of, snapshot  # noqa: F401  (re-exported: ltzoo.hub's public API)
 from .errors import (
     ChecksumMismatchError,
     CorruptFileError,
@@ -110,15 +110,6 @@ def save_pretrained(
 PICKLE_WEIGHT_NAMES = ("pytorch_model.bin", "model.pth", "model.pt", "checkpoint.pth", "model.ckpt")
 
 
-def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_config(folder: str | Path) -> dict[str, Any]:
     """The ``config.json`` of a checkpoint folder, validated for the keys ltzoo needs."""
     folder = Path(folder)
@@ -190,14 +181,6 @@ def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module
     )
     model.load_state_dict(state)
     return model.eval(), config
-
-
-def snapshot(repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None) -> Path:
-    """Downloads (or finds in the HF cache) a Hub repository with ``huggingface_hub``; honours
-    ``HF_ENDPOINT``, ``HF_HOME`` and ``HF_HUB_OFFLINE``."""
-    from huggingface_hub import snapshot_download
-
-    return Path(snapshot_download(repo_id=repo_id, revision=revision, cache_dir=cache_dir))
 
 
 def push(

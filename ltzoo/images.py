@@ -11,6 +11,8 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import CorruptFileError, InvalidArgumentError, MissingFileError
 
+SAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "samples"
+
 
 def load_image(path: str | Path) -> Image.Image:
     """Opens an image file as RGB; raises MissingFileError / CorruptFileError naming it."""
@@ -90,3 +92,8 @@ def as_image_list(inputs: Any) -> list[Any]:
     if not items:
         raise InvalidArgumentError("inputs is empty: pass at least one image")
     return items
+
+
+def sample_images() -> list[Path]:
+    """The public-domain / CC0 photos bundled with ltzoo (see assets/samples/SOURCES.md)."""
+    return sorted(p for p in SAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))

@@ -17,7 +17,7 @@ def resolve_checkpoint(
 ) -> tuple[Path, str | None]:
     """The local checkpoint folder for ``name_or_path`` and the sha256 its weights must have
     (None when nothing is pinned). Hub access goes through huggingface_hub only."""
-    from .hub import snapshot
+    from .download import snapshot
 
     text = str(name_or_path)
     if text.startswith(HF_PREFIX):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import ltzoo
+from ltzoo.images import sample_images
 
 
 def test_import_ltzoo_does_not_import_torch():
@@ -22,3 +23,37 @@ def test_lazy_attributes():
     assert "gcl" in ltzoo.list_losses()
     with pytest.raises(AttributeError):
         ltzoo.does_not_exist  # noqa: B018
+
+
+# a meta-path finder that makes torch (and what needs it) unimportable, as on a deployment
+# that installed only numpy, Pillow and onnxruntime
+_NO_TORCH = """
+import sys
+class _Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "timm"):
+            raise ImportError(f"{name} is not installed here")
+sys.meta_path.insert(0, _Blocked())
+"""
+
+
+def test_the_onnx_path_serves_a_zoo_model_without_torch():
+    code = _NO_TORCH + (
+        "import ltzoo\n"
+        "from ltzoo.images import sample_images\n"
+        "p = ltzoo.load('gcl-resnet32-cifar10lt', backend='onnx')\n"
+        "top = p.predict(sample_images()[0], topk=1)[0][0]\n"
+        "assert 'torch' not in sys.modules\n"
+        "print(top['label'], round(top['score'], 3))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    label, score = out.stdout.split()
+    assert label in ltzoo.load("gcl-resnet32-cifar10lt", backend="onnx").label_names and 0 < float(score) <= 1
+
+
+def test_ltzoo_predict_with_the_onnx_backend_runs_without_torch():
+    code = _NO_TORCH + "from ltzoo.cli import main\nsys.exit(main(['predict', '--backend', 'onnx', '--topk', '1']))\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("%") == len(sample_images())  # one top-1 line per bundled photo
