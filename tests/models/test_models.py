@@ -132,3 +132,23 @@ def test_create_model_errors():
         M.create_model("resnet32_cifar", num_classes=10, head="arcface")
     with pytest.raises(InvalidArgumentError):
         M.create_model("resnet32_cifar", num_classes=0)
+
+
+@pytest.mark.parametrize("head", M.list_heads())
+@pytest.mark.parametrize("backbone", ["resnet20_cifar", "resnet18"])
+def test_every_head_on_a_cifar_and_a_timm_backbone(head: str, backbone: str):
+    """Each registered head builds alone and on both kinds of backbone, and trains (gradients reach
+    the head and the trunk)."""
+    assert M.create_head(head, 16, 5)(torch.randn(2, 16)).shape == (2, 5)
+    model = M.create_model(backbone, num_classes=5, head=head)
+    assert type(model.get_classifier()) is type(M.create_head(head, 16, 5))
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert all(p.grad is not None for p in model.get_classifier().parameters())
+    assert next(model.parameters()).grad is not None
+
+
+def test_a_registered_head_is_refused_twice():
+    from ltzoo.errors import DuplicateNameError
+
+    with pytest.raises(DuplicateNameError, match="cosine"):
+        M.register_head("cosine")(nn.Linear)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ltzoo.errors import UnknownNameError
-from ltzoo.training.schedules import create_schedule
+from ltzoo.training.schedules import create_schedule, list_schedules
 
 
 def _ldam_drw_reference(epoch: int, lr: float) -> float:
@@ -69,3 +69,12 @@ def test_cosine_schedule_matches_torch_cosine_annealing():
 def test_unknown_schedule_names_the_choices():
     with pytest.raises(UnknownNameError, match="cosine"):
         create_schedule({"schedule": "cosin", "lr": 0.1, "epochs": 3})
+
+
+@pytest.mark.parametrize("name", list_schedules())
+def test_every_schedule_starts_at_most_at_lr_and_stays_positive(name: str):
+    stage = {"schedule": name, "lr": 0.2, "epochs": 30, "warmup_epochs": 3, "lr_milestones": [20],
+             "lr_multipliers": [0.1]}
+    rates = [create_schedule(stage)(epoch, progress) for epoch in range(30) for progress in (0.0, 0.5)]
+    assert all(0 < r <= 0.2 + 1e-12 for r in rates) and max(rates) == pytest.approx(0.2)
+    assert rates[-1] < 0.2  # every schedule ends below its peak
