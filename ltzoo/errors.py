@@ -24,6 +24,7 @@ __all__ = [
     "NotPublishedError",
     "TrainingDivergedError",
     "RunFolderInUseError",
+    "RunExistsError",
 ]
 
 
@@ -92,3 +93,7 @@ class TrainingDivergedError(LtzooError, RuntimeError):
 
 class RunFolderInUseError(LtzooError, RuntimeError):
     """Another process is training in the same run folder."""
+
+
+class RunExistsError(LtzooError, FileExistsError):
+    """A new run was asked for in a folder that holds a run (resume it, or overwrite it explicitly)."""

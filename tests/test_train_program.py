@@ -81,3 +81,14 @@ def test_smoke_recipe_on_real_cifar(cifar_root: Path, tmp_path: Path):
     report = json.loads((tmp_path / "model" / "report.json").read_text())
     assert report["test_last"]["num_samples"] == 10000
     assert report["test_last"]["top1"] > 0.12  # above chance (0.10) after a few iterations
+
+
+def test_a_second_run_into_the_same_folder_needs_resume_or_overwrite(tmp_path: Path):
+    out = _train("smoke-synthetic", "--output-dir", str(tmp_path), "epochs=1")
+    assert out.returncode == 0, out.stderr[-2000:]
+    weights = (tmp_path / "model" / "model.safetensors").read_bytes()
+    again = _train("smoke-synthetic", "--output-dir", str(tmp_path), "epochs=1")
+    assert again.returncode == 2 and "already holds a run" in again.stderr and "--overwrite" in again.stderr
+    assert (tmp_path / "model" / "model.safetensors").read_bytes() == weights
+    both = _train("smoke-synthetic", "--output-dir", str(tmp_path), "--resume", "--overwrite")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

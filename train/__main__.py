@@ -1,4 +1,4 @@
-"""python -m train RECIPE [key=value ...] [--data-dir DIR] [--output-dir DIR] [--resume]
+"""python -m train RECIPE [key=value ...] [--data-dir DIR] [--output-dir DIR] [--resume | --overwrite]
 
 Trains one recipe of ``train/recipes`` (a name such as ``gcl-resnet32-cifar10lt`` or a path to a
 YAML file). The engine lives in :mod:`ltzoo.training`; this file only parses arguments.
@@ -40,7 +40,7 @@ def train(args: argparse.Namespace) -> int:
     config = resolve_config(load_recipe_file(str(path)), overrides)
     config["name"] = config["name"] or path.stem
     output_dir = Path(args.output_dir or Path("runs") / path.stem)
-    Trainer(config, output_dir, resume=args.resume).fit()
+    Trainer(config, output_dir, resume=args.resume, overwrite=args.overwrite).fit()
     return 0
 
 
@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("--data-dir", help="dataset root (default: the recipe's data_dir)")
     parser.add_argument("--output-dir", help="run folder (default: runs/<recipe>)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue the run in --output-dir")
+    start.add_argument("--overwrite", action="store_true",
+                       help="start again in an --output-dir that holds a run (its files are deleted first)")
     args = parser.parse_intermixed_args(argv)
     if args.list:
         print("\n".join(list_recipes()))

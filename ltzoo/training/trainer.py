@@ -30,6 +30,7 @@ from .config import Stage, resolve_config
 from .distributed import barrier, cleanup, init_distributed
 from .final_report import evaluate_final, summarize, write_plots
 from .provenance import git_provenance
+from .run_folder import start_new_run
 from .run_lock import run_folder_lock
 from .run_log import RunLog, format_record
 from .stages import StageRun, run_stage
@@ -49,12 +50,16 @@ class Trainer:
         output_dir: run folder (training state, metrics.jsonl, the final ``model/`` folder).
         resume: continue from ``output_dir/train_state.pt``.
         log: where progress lines go.
+        overwrite: start a new run in a folder that holds one (its files are deleted first);
+            without it such a folder is refused (RunExistsError).
     """
 
     def __init__(
-        self, config: dict[str, Any], output_dir: str | Path, resume: bool = False, log: Callable[[str], None] = print
+        self, config: dict[str, Any], output_dir: str | Path, resume: bool = False, log: Callable[[str], None] = print,
+        overwrite: bool = False,
     ):
         self.config, self.output_dir, self.resume, self.log = config, Path(output_dir), resume, log
+        self.overwrite = overwrite
         if not config["stages"]:
             raise InvalidArgumentError("the recipe defines no stages")
         self.device = self._resolve_device(config["device"])
@@ -211,6 +216,8 @@ class Trainer:
             else:
                 self.log(f"resuming {self._state_path()}: every stage is complete; writing the final model again")
         else:
+            if self.dist.is_main:
+                start_new_run(self.output_dir, self.overwrite)
             self.run_log.start()
             if self.dist.is_main:
                 (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))

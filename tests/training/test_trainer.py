@@ -19,7 +19,7 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from ltzoo.errors import InvalidArgumentError, RunFolderInUseError, TrainingDivergedError
+from ltzoo.errors import InvalidArgumentError, RunExistsError, RunFolderInUseError, TrainingDivergedError
 from ltzoo.training import Trainer, resolve_config
 from ltzoo.training.run_lock import run_folder_lock
 
@@ -422,3 +422,14 @@ def test_a_busy_run_folder_is_refused_and_left_untouched(tmp_path: Path):
             trainer.fit()
     assert (tmp_path / "metrics.jsonl").read_text() == "the live run's records\n"
     assert not (tmp_path / "train_state.pt").exists()
+
+
+def test_a_finished_run_is_not_overwritten_without_being_asked(tmp_path: Path):
+    one_stage = {**TINY, "stages": [{**TINY["stages"][0], "epochs": 1}]}
+    Trainer(resolve_config(one_stage), tmp_path, log=lambda _: None).fit()
+    weights = (tmp_path / "model" / "model.safetensors").read_bytes()
+    with pytest.raises(RunExistsError, match="already holds a run .*--resume"):
+        Trainer(resolve_config({**one_stage, "seed": 1}), tmp_path, log=lambda _: None).fit()
+    assert (tmp_path / "model" / "model.safetensors").read_bytes() == weights
+    Trainer(resolve_config({**one_stage, "seed": 1}), tmp_path, overwrite=True, log=lambda _: None).fit()
+    assert (tmp_path / "model" / "model.safetensors").read_bytes() != weights  # the new run's weights
