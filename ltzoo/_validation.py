@@ -54,6 +54,14 @@ def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
     return float(value)
 
 
+def check_temperature(value: Any, name: str = "temperature") -> float:
+    """A calibration temperature: a finite number > 0 (zero, negative, NaN or infinite values would
+    give NaN or inverted probabilities)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidArgumentError(f"{name} must be a finite number > 0, got {value!r}")
+    return check_positive(float(value), name)
+
+
 def check_range(value: float, name: str, low: float, high: float, *, closed: str = "both") -> float:
     """Returns ``value`` as float if it lies in the interval; ``closed`` in both|left|right|neither."""
     lo_ok = value >= low if closed in ("both", "left") else value > low

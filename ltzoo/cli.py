@@ -54,12 +54,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_data(args: argparse.Namespace) -> tuple[Any, list[int], str]:
-    """What ``ltzoo eval`` evaluates on: a split list, or a registered dataset's split."""
+def _eval_data(args: argparse.Namespace, num_classes: int) -> tuple[Any, list[int], str]:
+    """What ``ltzoo eval`` evaluates on: a split list (labels checked against the model's
+    ``num_classes``), or a registered dataset's split."""
     if args.list_file:
         from .data.file_datasets import ListDataset
 
-        ds = ListDataset(args.image_root or ".", args.list_file)
+        ds = ListDataset(args.image_root or ".", args.list_file, num_classes=num_classes)
         return ([Path(ds.root) / path for path, _ in ds.samples], ds.targets), list(ds.targets), f"{args.list_file}"
     from .data import create_data
 
@@ -76,7 +77,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     predictor = load(args.model, device=args.device)
     counts = predictor.class_counts or [1] * predictor.num_classes
-    data, targets, source = _eval_data(args)
+    data, targets, source = _eval_data(args, predictor.num_classes)
     if targets and max(targets) >= predictor.num_classes:
         raise InvalidArgumentError(
             f"{source} has labels up to {max(targets)} but {args.model} predicts {predictor.num_classes} classes"

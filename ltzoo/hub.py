@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._validation import check_temperature
 from .download import sha256_of, snapshot  # noqa: F401  (re-exported: ltzoo.hub's public API)
 from .errors import (
     ChecksumMismatchError,
@@ -76,6 +77,8 @@ def save_pretrained(
             f"label_names ({len(label_names)}) and class_counts ({len(class_counts)}) must both have "
             f"num_classes={num_classes} entries"
         )
+    if calibration and "temperature" in calibration:
+        check_temperature(calibration["temperature"], "calibration['temperature']")
     if any(not t.is_contiguous() for t in [*model.parameters(), *model.buffers()]):
         # channels_last weights: safetensors stores contiguous tensors; convert a copy, not the caller's model
         model = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
@@ -123,6 +126,12 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     for key in ("architecture", "num_classes"):
         if key not in config:
             raise CorruptFileError(f"{path} lacks {key!r} (not a timm / ltzoo checkpoint config)")
+    calibration = (config.get("ltzoo") or {}).get("calibration") or {}
+    if "temperature" in calibration:
+        try:
+            check_temperature(calibration["temperature"], "ltzoo.calibration.temperature")
+        except InvalidArgumentError as exc:
+            raise CorruptFileError(f"{path}: {exc}") from None
     return config
 
 

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ._validation import check_temperature
 from .calibration import prior_log_ratio
 from .errors import InvalidArgumentError
 from .images import as_image_list, to_pil
@@ -54,7 +55,7 @@ class Predictor:
         block = config.get("ltzoo", {})
         self.class_counts = block.get("class_counts")
         calibration = block.get("calibration", {})
-        self.temperature = float(calibration.get("temperature", 1.0))
+        self.temperature = check_temperature(calibration.get("temperature", 1.0), "ltzoo.calibration.temperature")
         self.output_prior = calibration.get("output_prior", "train")
         self.target_prior = target_prior
         self.batch_size = batch_size

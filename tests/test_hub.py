@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,13 @@ from huggingface_hub import ModelCard
 from safetensors.torch import save_file
 
 import ltzoo
-from ltzoo.errors import ChecksumMismatchError, MissingFileError, UnsafeCheckpointError
+from ltzoo.errors import (
+    ChecksumMismatchError,
+    CorruptFileError,
+    InvalidArgumentError,
+    MissingFileError,
+    UnsafeCheckpointError,
+)
 from ltzoo.hub import load_model, read_config, save_pretrained, sha256_of
 
 COUNTS = [50, 30, 20, 10, 5]
@@ -150,3 +157,22 @@ def test_channels_last_model_saves_and_is_left_untouched(tmp_path: Path):
     x = torch.randn(2, 3, 32, 32)
     with torch.inference_mode():
         torch.testing.assert_close(ltzoo.load(tmp_path, device="cpu").model(x), model.eval()(x))
+
+
+@pytest.mark.parametrize("temperature", [0, -1.5, float("nan"), float("inf"), "1.0", True, None])
+def test_a_temperature_that_is_not_a_finite_positive_number_is_refused(tmp_path: Path, folder: Path,
+                                                                       temperature: object):
+    """Saving refuses it, and a config.json that holds one fails on load (the torch predictor, the
+    ONNX export) instead of giving NaN or inverted probabilities."""
+    model = ltzoo.create_model("resnet20_cifar", num_classes=5)
+    with pytest.raises(InvalidArgumentError, match="temperature'\\] must be a finite number > 0"):
+        save_pretrained(model, tmp_path / "bad", label_names=NAMES, class_counts=COUNTS,
+                        calibration={"temperature": temperature})
+    assert not (tmp_path / "bad" / "config.json").exists()
+    copy = tmp_path / "edited"
+    shutil.copytree(folder, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["ltzoo"]["calibration"]["temperature"] = temperature
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CorruptFileError, match="ltzoo.calibration.temperature must be a finite number > 0"):
+        ltzoo.load(copy, device="cpu")

@@ -80,13 +80,16 @@ class FileImageDataset:
         raise CorruptFileError(f"no readable image in the {len(self.samples)} samples under {self.root}")
 
 
-def parse_split_list(list_file: str | Path) -> list[tuple[str, int]]:
+def parse_split_list(list_file: str | Path, num_classes: int | None = None) -> list[tuple[str, int]]:
     """Parses ``<relative path> <label>`` lines (paths may contain spaces; the label is the last
-    field). Blank lines are ignored; a malformed line raises with its line number."""
+    field). Blank lines are ignored; a malformed line raises with its line number, as does a path
+    that leaves the image root (absolute, or through ``..``) and a label outside the classes:
+    ``0 .. num_classes - 1``, or without ``num_classes`` below the number of images listed (classes
+    are numbered 0..C-1 and each needs an image to be inferred from the list)."""
     list_file = Path(list_file)
     if not list_file.is_file():
         raise MissingFileError(f"split list {list_file} does not exist")
-    samples = []
+    samples, numbers = [], []
     with open(list_file, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             line = line.strip()
@@ -99,7 +102,21 @@ def parse_split_list(list_file: str | Path) -> list[tuple[str, int]]:
                 )
             if label.startswith("-"):
                 raise CorruptFileError(f"{list_file}:{number}: label must be >= 0, got {label}")
+            relative = Path(path)
+            if relative.is_absolute() or path.startswith(("/", "\\")) or ".." in relative.parts:
+                raise CorruptFileError(
+                    f"{list_file}:{number}: image paths must be relative to the image root and stay inside it, "
+                    f"got {path[:120]!r}"
+                )
             samples.append((path, int(label)))
+            numbers.append(number)
+    limit = num_classes if num_classes is not None else len(samples)
+    for (path, label), number in zip(samples, numbers):
+        if label >= limit:
+            why = (f"the model / dataset has {num_classes} classes" if num_classes is not None else
+                   f"the list holds {len(samples)} images, so classes 0..{label} cannot all have one; labels "
+                   "must number the classes 0..C-1 (a split that lacks some classes needs num_classes=C)")
+            raise CorruptFileError(f"{list_file}:{number}: label {label} is out of range: {why}")
     return samples
 
 
@@ -112,8 +129,10 @@ class ListDataset(FileImageDataset):
         (5, 4980)
     """
 
-    def __init__(self, root: str | Path, list_file: str | Path, transform: Callable | None = None, **kwargs: Any):
-        super().__init__(parse_split_list(list_file), root, transform=transform, **kwargs)
+    def __init__(self, root: str | Path, list_file: str | Path, transform: Callable | None = None,
+                 num_classes: int | None = None, **kwargs: Any):
+        super().__init__(parse_split_list(list_file, num_classes), root, transform=transform, num_classes=num_classes,
+                         **kwargs)
         self.list_file = Path(list_file)
 
 

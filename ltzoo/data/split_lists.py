@@ -10,7 +10,6 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, MissingFileError
 from .bundle import DataBundle, Split
-from .class_counts import counts_from_targets
 from .file_datasets import ListDataset
 from .registry import DataOptions, register_dataset
 
@@ -38,14 +37,14 @@ def _list_file(options: DataOptions, key: str, default_name: str | None, title: 
 
 def _from_lists(options: DataOptions, title: str, names: tuple[str | None, str | None, str | None]) -> DataBundle:
     root = Path(options.data_dir)
-    splits = [ListDataset(root, _list_file(options, key, name, title))
-              for key, name in zip(("train_list", "val_list", "test_list"), names)]
-    train, val, test = splits
-    num_classes = max(len(train.class_counts), len(val.class_counts), len(test.class_counts))
-    counts = counts_from_targets(np.asarray(train.targets), num_classes)
+    paths = [_list_file(options, key, name, title) for key, name in zip(("train_list", "val_list", "test_list"), names)]
+    train = ListDataset(root, paths[0])
+    num_classes = len(train.class_counts)  # the classes are those of the training list
+    val, test = (ListDataset(root, path, num_classes=num_classes) for path in paths[1:])
     return DataBundle(
-        *(Split(np.asarray(ds.targets), dataset=ds) for ds in splits),
-        [str(c) for c in range(num_classes)], counts, f"{title} ({len(train)} training images, {num_classes} classes)",
+        *(Split(np.asarray(ds.targets), dataset=ds) for ds in (train, val, test)),
+        [str(c) for c in range(num_classes)], train.class_counts,
+        f"{title} ({len(train)} training images, {num_classes} classes)",
     )
 
 

@@ -32,11 +32,26 @@ def test_list_dataset_parses_and_loads(tmp_path: Path):
 
 
 @pytest.mark.parametrize("line,match", [("just_a_path.jpg", ":2: expected"), ("img.jpg zero", ":2: expected"),
-                                        ("img.jpg -3", ":2: label must be >= 0")])
+                                        ("img.jpg -3", ":2: label must be >= 0"),
+                                        ("/etc/passwd 0", ":2: image paths must be relative"),
+                                        ("../../outside.jpg 0", ":2: image paths must be relative"),
+                                        ("a/../../outside.jpg 0", ":2: image paths must be relative"),
+                                        ("img.jpg 999999999", ":2: label 999999999 is out of range: the list holds 2")])
 def test_list_dataset_malformed_line_names_the_line(tmp_path: Path, line: str, match: str):
     listing = tmp_path / "bad.txt"
     listing.write_text(f"ok.jpg 1\n{line}\n")
     with pytest.raises(CorruptFileError, match=match):
+        ListDataset(tmp_path, listing)
+
+
+def test_labels_are_checked_against_the_classes_given(tmp_path: Path):
+    """A split that lacks classes (a small test list) names its class count; labels beyond it fail."""
+    listing = tmp_path / "test.txt"
+    listing.write_text("a.png 57\nb.png 3\n")
+    assert ListDataset(tmp_path, listing, num_classes=100).class_counts.shape == (100,)
+    with pytest.raises(CorruptFileError, match=":1: label 57 is out of range: the model / dataset has 10 classes"):
+        ListDataset(tmp_path, listing, num_classes=10)
+    with pytest.raises(CorruptFileError, match="num_classes=C"):
         ListDataset(tmp_path, listing)
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from ltzoo.data import DataOptions, create_data, dataset_entry, list_datasets, register_dataset
 from ltzoo.data.split_lists import LIST_DATASETS
-from ltzoo.errors import DuplicateNameError, InvalidArgumentError, MissingFileError, UnknownNameError
+from ltzoo.errors import CorruptFileError, DuplicateNameError, InvalidArgumentError, MissingFileError, UnknownNameError
 
 COUNTS = {0: 12, 1: 5, 2: 2}
 # the list file names each split-list dataset reads from data_dir (the generic "list" takes paths)
@@ -73,3 +73,11 @@ def test_registry_mistakes_are_named():
         create_data("synthetic_lt", imbalance=10)
     with pytest.raises(DuplicateNameError):
         register_dataset("cifar10_lt", title="again")(lambda options: None)
+
+
+def test_a_val_or_test_label_beyond_the_training_classes_is_named(tmp_path: Path):
+    _write_split_lists(tmp_path, LIST_NAMES["list"])
+    (tmp_path / "test.txt").write_text("test/0/0.png 0\ntest/1/0.png 3\n")  # the training list has classes 0..2
+    options = {f"{s}_list": str(tmp_path / f"{s}.txt") for s in ("train", "val", "test")}
+    with pytest.raises(CorruptFileError, match="test.txt:2: label 3 is out of range: the model / dataset has 3"):
+        create_data("list", data_dir=str(tmp_path), **options)
