@@ -60,8 +60,10 @@ def save_pretrained(
     """Writes ``config.json``, ``model.safetensors`` and the model card ``README.md`` into
     ``folder`` (created if needed).
 
-    Files are first written to a temporary folder beside it and then moved in, so a reader
-    never sees a half-written checkpoint.
+    The checkpoint is written to a temporary folder beside ``folder`` and then takes its place as
+    a whole: a reader never sees a half-written checkpoint, and no file of an older checkpoint
+    in ``folder`` (its ``model.onnx``, ``report.json``, plots) survives beside the new weights. A
+    ``folder`` holding anything else (files ltzoo did not write) is refused, untouched.
 
     Example:
         >>> save_pretrained(model, "out/ce-resnet32", label_names=names, class_counts=counts)  # doctest: +SKIP
@@ -83,8 +85,11 @@ def save_pretrained(
         # channels_last weights: safetensors stores contiguous tensors; convert a copy, not the caller's model
         model = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    target = folder.absolute()  # "." has no name to place a sibling by
+    _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
         save_for_hf(model, str(staging), model_config={"label_names": list(label_names)}, safe_serialization=True)
         config_path = staging / CONFIG_NAME
@@ -103,11 +108,54 @@ def save_pretrained(
         config_path.write_text(json.dumps(config, indent=2))
         (staging / CARD_NAME).write_text(model_card(config), encoding="utf-8")
         for name in (WEIGHTS_NAME, CONFIG_NAME, CARD_NAME):
-            os.chmod(staging / name, 0o644)  # readable like any saved file (the staging dir is private)
-            os.replace(staging / name, folder / name)
+            os.chmod(staging / name, 0o644)  # readable like any saved file
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; it becomes the checkpoint folder
+        _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+# the files a checkpoint folder may hold: save_pretrained's, the trainer's report and plots, the export's
+CHECKPOINT_FILES = (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, "report.json", "reliability.png", "per_class_accuracy.png",
+                    "training_curves.png")
+CHECKPOINT_SUFFIXES = (".onnx",)
+
+
+def _check_replaceable(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise InvalidArgumentError(f"{folder} is a file, not a folder: save the checkpoint elsewhere")
+    if not folder.is_dir():
+        return
+    foreign = sorted(p.name for p in folder.iterdir()
+                     if p.name not in CHECKPOINT_FILES and p.suffix not in CHECKPOINT_SUFFIXES)
+    if foreign:
+        raise InvalidArgumentError(
+            f"{folder} holds files that are not part of a checkpoint ({', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''}): a checkpoint replaces its folder as a whole, so save it "
+            "into an empty folder or over another checkpoint; nothing was changed"
+        )
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Staging and swapped-out folders a killed save left beside ``folder``."""
+    for pattern in (f".{folder.name}.staging-*", f".{folder.name}.old-*"):
+        for leftover in folder.parent.glob(pattern):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Puts ``staging`` in ``folder``'s place with renames (the old checkpoint, if any, is moved
+    aside first and deleted after)."""
+    if not folder.exists() or not any(folder.iterdir()):
+        if folder.exists():
+            folder.rmdir()
+        os.replace(staging, folder)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+    os.replace(folder, old / "checkpoint")
+    os.replace(staging, folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 PICKLE_WEIGHT_NAMES = ("pytorch_model.bin", "model.pth", "model.pt", "checkpoint.pth", "model.ckpt")

@@ -176,3 +176,42 @@ def test_a_temperature_that_is_not_a_finite_positive_number_is_refused(tmp_path:
     (copy / "config.json").write_text(json.dumps(config))
     with pytest.raises(CorruptFileError, match="ltzoo.calibration.temperature must be a finite number > 0"):
         ltzoo.load(copy, device="cpu")
+
+
+def test_saving_over_a_checkpoint_replaces_it_whole(tmp_path: Path, folder: Path):
+    """Files that describe the older weights (its ONNX twin, report, plots) do not survive."""
+    target = tmp_path / "model"
+    shutil.copytree(folder, target)
+    for name in ("model.onnx", "report.json", "reliability.png"):
+        (target / name).write_text("the older model's")
+    torch.manual_seed(1)
+    model = ltzoo.create_model("resnet20_cifar", num_classes=5)
+    save_pretrained(model, target, label_names=NAMES, class_counts=COUNTS)
+    assert sorted(p.name for p in target.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or swapped-out folder left
+    assert read_config(target)["ltzoo"]["calibration"] == {"temperature": 1.0}
+
+
+def test_a_folder_with_other_files_is_refused_untouched(tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("mine")
+    model = ltzoo.create_model("resnet20_cifar", num_classes=5)
+    with pytest.raises(InvalidArgumentError, match="notes.txt.*nothing was changed"):
+        save_pretrained(model, tmp_path, label_names=NAMES, class_counts=COUNTS)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_failed_save_leaves_the_old_checkpoint_and_no_leftovers(tmp_path: Path, folder: Path, monkeypatch):
+    target = tmp_path / "model"
+    shutil.copytree(folder, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    (tmp_path / ".model.staging-killed").mkdir()  # what a SIGKILL during an earlier save left
+
+    def card_fails(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("ltzoo.card.model_card", card_fails)
+    with pytest.raises(OSError, match="No space"):
+        save_pretrained(ltzoo.create_model("resnet20_cifar", num_classes=5), target, label_names=NAMES,
+                        class_counts=COUNTS)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -8,6 +8,7 @@ parsed as YAML and type-checked against the defaults.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,11 @@ def _check_type(key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, bool):
             raise InvalidArgumentError(f"option {key} must be true or false, got {value!r}")
     elif isinstance(default, _NUMBER):
+        if isinstance(value, str):
+            try:  # YAML 1.1 reads 1e-3 (an exponent without a dot) as a string
+                value = float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, _NUMBER):
             raise InvalidArgumentError(f"option {key} must be a number, got {value!r}")
         if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
@@ -179,8 +185,36 @@ def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -
         apply_override(config, item)
     _check_start_stage(config)
     _check_normalization(config)
+    _check_ranges(config)
     _check_choices(config)
     return config
+
+
+# the least value of each numeric option (None: unset is allowed); lr must also be > 0 and
+# momentum < 1, every number finite
+RUN_MINIMA = {"imbalance_ratio": 1, "val_per_class": 1, "dataset_seed": 0, "num_workers": 0, "threads": 1,
+              "eval_batch_size": 1, "eval_every": 1}
+STAGE_MINIMA = {"epochs": 1, "batch_size": 1, "lr": 0, "backbone_lr_scale": 0, "momentum": 0, "weight_decay": 0,
+                "warmup_epochs": 0, "drs_epoch": 0, "drw_epoch": 0, "drw_beta": 0, "mixup_alpha": 0,
+                "grad_accum_steps": 1, "max_steps_per_epoch": 1}
+
+
+def _check_ranges(config: dict[str, Any]) -> None:
+    """Numbers a run cannot use are refused here (``epochs=0`` trained nothing and wrote a model;
+    ``batch_size=0`` failed deep in the sampler)."""
+    checks = [(key, config[key], low) for key, low in RUN_MINIMA.items()]
+    for i, stage in enumerate(config["stages"]):
+        if stage["type"] != "train":
+            continue
+        checks += [(f"stages.{i}.{key}", stage[key], low) for key, low in STAGE_MINIMA.items()]
+        if not stage["lr"] > 0 or not stage["momentum"] < 1 or not stage["drw_beta"] < 1:
+            raise InvalidArgumentError(
+                f"stage {i + 1}: lr must be > 0, momentum and drw_beta in [0, 1); got lr={stage['lr']!r}, "
+                f"momentum={stage['momentum']!r}, drw_beta={stage['drw_beta']!r}"
+            )
+    for option, value, low in checks:
+        if value is not None and not (math.isfinite(value) and value >= low):
+            raise InvalidArgumentError(f"option {option} must be a finite number >= {low}, got {value!r}")
 
 
 OUTPUT_PRIORS = ("train", "balanced")

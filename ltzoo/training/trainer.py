@@ -187,8 +187,9 @@ class Trainer:
 
     def where(self, stage: str, epoch: int, step: int, batch: int, lr: float) -> str:
         """Where a run diverged, and what the user can do about it."""
-        return (f"in {stage} epoch {epoch + 1}, step {step + 1} (batch of {batch}, lr {lr:.6g}); the last "
-                f"good checkpoint {self._state_path()} is kept: lower the lr or check the data, then --resume")
+        return (f"in {stage} epoch {epoch + 1}, step {step + 1} (batch of {batch}, lr {lr:.6g}); the last good "
+                f"checkpoint {self._state_path()} is kept: check the data and --resume, or start again with a lower "
+                "lr (--overwrite: a resumed run keeps its options)")
 
     def predict(self, split: Split) -> tuple[torch.Tensor, torch.Tensor]:
         """The model's logits on ``split`` and its targets (see :func:`ltzoo.evaluation.collect_logits`)."""

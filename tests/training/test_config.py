@@ -25,6 +25,14 @@ TWO_STAGES = {"stages": [{"lr": 0.05, "loss_args": {"m": 0.0}}, {"lr": 0.008, "t
     ({"mean": [0.5, 0.5]}, [], "mean must be a list of 3 numbers"),
     ({}, ["std=0.5"], "std must be a list of 3 numbers"),
     ({}, ["std=[0.5, 0, 0.5]"], "std must be positive"),
+    ({"stages": [{}]}, ["epochs=0"], "stages.0.epochs must be a finite number >= 1, got 0"),
+    ({"stages": [{}]}, ["batch_size=0"], "stages.0.batch_size must be a finite number >= 1"),
+    ({"stages": [{}]}, ["lr=0"], "lr must be > 0"),
+    ({"stages": [{}]}, ["lr=.nan"], "lr must be > 0"),
+    ({"stages": [{}]}, ["momentum=1"], "momentum and drw_beta in \\[0, 1\\)"),
+    ({"stages": [{}]}, ["weight_decay=-1e-4"], "weight_decay must be a finite number >= 0"),
+    ({"stages": [{}]}, ["imbalance_ratio=0.5"], "imbalance_ratio must be a finite number >= 1"),
+    ({"stages": [{}]}, ["eval_every=0"], "eval_every must be a finite number >= 1"),
 ])
 def test_bad_configuration(recipe, overrides, match):
     with pytest.raises(InvalidArgumentError, match=match):
@@ -66,3 +74,10 @@ def test_bad_bases_are_named(tmp_path: Path, recipes: dict[str, str], error: typ
     _write(tmp_path, **recipes)
     with pytest.raises(error, match=match):
         load_recipe_file(tmp_path / "b.yaml")
+
+
+def test_exponent_numbers_without_a_dot_are_numbers():
+    """YAML 1.1 reads 1e-3 as a string; a numeric option takes it as the number it spells."""
+    config = resolve_config({"stages": [{"lr": "5e-2"}]}, ["weight_decay=1e-4", "epochs=2e1"])
+    stage = config["stages"][0]
+    assert (stage["lr"], stage["weight_decay"], stage["epochs"]) == (0.05, 1e-4, 20)
