@@ -320,7 +320,9 @@ def load_recipe_file(path: str | Path) -> dict[str, Any]:
         chain.append(path.resolve())
         base = data.pop("base")
         if not isinstance(base, str) or not base:
-            raise InvalidArgumentError(f"recipe {path}: base must be the name of a recipe in {path.parent}, got {base!r}")
+            raise InvalidArgumentError(
+                f"recipe {path}: base must be the name of a recipe in {path.parent}, got {base!r}"
+            )
         path = path.parent / f"{base}.yaml"
         if path.resolve() in chain:
             raise InvalidArgumentError(f"recipe {chain[0]}: its bases form a cycle through {path}")

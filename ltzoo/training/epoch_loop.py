@@ -52,7 +52,8 @@ def train_epoch(trainer: Trainer, run: StageRun, epoch: int) -> dict[str, Any]:
         loss = out["loss"]
         loss_value = loss.item()  # the step's one host sync: the check, the sum and the progress bar share it
         if not math.isfinite(loss_value):
-            raise TrainingDivergedError(f"loss is {loss_value} {trainer.where(stage.name, epoch, step, len(targets), lr)}")
+            where = trainer.where(stage.name, epoch, step, len(targets), lr)
+            raise TrainingDivergedError(f"loss is {loss_value} {where}")
         (loss / accum).backward()
         if (step + 1) % accum == 0 or step + 1 == steps:
             optimizer.step()

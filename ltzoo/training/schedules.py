@@ -14,10 +14,11 @@ from typing import Any
 from .._registry import Registry
 
 Schedule = Callable[[int, float], float]
+ScheduleFactory = Callable[[dict[str, Any]], Schedule]
 _SCHEDULES: Registry[Schedule] = Registry("schedule")
 
 
-def register_schedule(name: str) -> Callable[[Callable[[dict[str, Any]], Schedule]], Callable[[dict[str, Any]], Schedule]]:
+def register_schedule(name: str) -> Callable[[ScheduleFactory], ScheduleFactory]:
     """Decorator adding ``fn(stage options) -> Schedule`` as the stage ``schedule`` ``name``."""
     return _SCHEDULES.register(name)
 

@@ -193,9 +193,9 @@ class Trainer:
 
     def predict(self, split: Split) -> tuple[torch.Tensor, torch.Tensor]:
         """The model's logits on ``split`` and its targets (see :func:`ltzoo.evaluation.collect_logits`)."""
-        return collect_logits(self.model, split, batch_size=self.config["eval_batch_size"], data_config=self.data_config,
-                              device=self.device, autocast=self.autocast, channels_last=self.config["channels_last"],
-                              num_workers=self.config["num_workers"])
+        return collect_logits(self.model, split, batch_size=self.config["eval_batch_size"],
+                              data_config=self.data_config, device=self.device, autocast=self.autocast,
+                              channels_last=self.config["channels_last"], num_workers=self.config["num_workers"])
 
     def _report(self, split: Split) -> dict[str, Any]:
         return lt_report(*self.predict(split), self.data.class_counts)
