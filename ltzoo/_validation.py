@@ -54,6 +54,13 @@ def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
     return float(value)
 
 
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """An integer option (``topk``, ``batch_size``) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidArgumentError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_temperature(value: Any, name: str = "temperature") -> float:
     """A calibration temperature: a finite number > 0 (zero, negative, NaN or infinite values would
     give NaN or inverted probabilities)."""

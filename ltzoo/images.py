@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import CorruptFileError, InvalidArgumentError, MissingFileError
 
@@ -15,14 +15,16 @@ SAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "samples"
 
 
 def load_image(path: str | Path) -> Image.Image:
-    """Opens an image file as RGB; raises MissingFileError / CorruptFileError naming it."""
+    """Opens an image file as RGB, turned upright by its EXIF orientation; raises MissingFileError
+    / CorruptFileError naming it."""
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(f"image file {path} does not exist")
     try:
         with Image.open(path) as img:
             img.load()
-            return to_rgb(img)
+            # the camera's orientation tag, as PIL-based loaders in timm / torchvision pipelines apply it
+            return to_rgb(ImageOps.exif_transpose(img))
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFileError(f"image file {path} cannot be decoded: {exc}") from exc
 
@@ -73,7 +75,9 @@ def _array_to_uint8_hwc(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.uint16:
         return (arr.astype(np.float64) / 65535.0 * 255.0 + 0.5).astype(np.uint8)
     if arr.dtype.kind == "f":
-        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
+        if arr.size and not np.all(np.isfinite(arr)):
+            raise InvalidArgumentError("float image arrays must be finite: this one holds NaN or inf pixels")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
             raise InvalidArgumentError("float image arrays must hold values in [0, 1] (not normalised tensors)")
         return (np.clip(arr, 0, 1) * 255.0 + 0.5).astype(np.uint8)
     raise InvalidArgumentError(f"image arrays must be uint8, uint16 or float in [0, 1], got {arr.dtype}")

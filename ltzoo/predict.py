@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ._validation import check_temperature
+from ._validation import check_count, check_temperature
 from .calibration import prior_log_ratio
 from .errors import InvalidArgumentError
 from .images import as_image_list, to_pil
@@ -58,7 +58,7 @@ class Predictor:
         self.temperature = check_temperature(calibration.get("temperature", 1.0), "ltzoo.calibration.temperature")
         self.output_prior = calibration.get("output_prior", "train")
         self.target_prior = target_prior
-        self.batch_size = batch_size
+        self.batch_size = check_count(batch_size, "batch_size")
         self.data_config = resolve_data_config(pretrained_cfg=config.get("pretrained_cfg", {}), model=model)
         self.transform = create_transform(**self.data_config, is_training=False)
 
@@ -110,8 +110,7 @@ class Predictor:
         self, inputs: ImageInput | Sequence[ImageInput], topk: int = 5, target_prior: Any = None
     ) -> list[list[dict[str, Any]]]:
         """Per image, the ``topk`` classes as ``{"label", "index", "score"}``, best first."""
-        if topk < 1:
-            raise InvalidArgumentError(f"topk must be >= 1, got {topk}")
+        topk = check_count(topk, "topk")
         probs = self.predict_proba(inputs, target_prior)
         k = min(topk, probs.shape[1])
         order = np.argsort(-probs, axis=1, kind="stable")[:, :k]

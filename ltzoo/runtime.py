@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ._validation import check_count
 from .errors import InvalidArgumentError, MissingFileError
 from .images import as_image_list, to_pil
 
@@ -136,7 +137,7 @@ class OnnxPredictor:
         self.preprocessor = ImagePreprocessor(self.metadata["data_config"])
         self.uint8_input = self.metadata["input_format"] == "uint8_nhwc"
         self.target_prior = target_prior
-        self.batch_size = batch_size
+        self.batch_size = check_count(batch_size, "batch_size")
 
     def _read_metadata(self) -> dict[str, Any]:
         props = self.session.get_modelmeta().custom_metadata_map
@@ -194,8 +195,7 @@ class OnnxPredictor:
 
     def predict(self, inputs: Any, topk: int = 5, target_prior: Any = None) -> list[list[dict[str, Any]]]:
         """Per image, the ``topk`` classes as ``{"label", "index", "score"}``, best first."""
-        if topk < 1:
-            raise InvalidArgumentError(f"topk must be >= 1, got {topk}")
+        topk = check_count(topk, "topk")
         probs = self.predict_proba(inputs, target_prior)
         names = self.label_names or [str(i) for i in range(probs.shape[1])]
         order = np.argsort(-probs, axis=1, kind="stable")[:, : min(topk, probs.shape[1])]

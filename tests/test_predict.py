@@ -99,8 +99,14 @@ def test_bad_inputs(predictor, tmp_path: Path):
         predictor.predict(np.zeros((8, 8, 7), dtype=np.uint8))
     with pytest.raises(InvalidArgumentError, match="topk"):
         predictor.predict(PHOTO, topk=0)
+    with pytest.raises(InvalidArgumentError, match="topk must be an integer >= 1, got '3'"):
+        predictor.predict(PHOTO, topk="3")
+    with pytest.raises(InvalidArgumentError, match="NaN or inf pixels"):
+        predictor.predict(np.full((8, 8, 3), np.nan))
     with pytest.raises(InvalidArgumentError, match="inputs must be"):
         predictor.predict([3.5])
+    with pytest.raises(InvalidArgumentError, match="batch_size must be an integer >= 1, got 0"):
+        type(predictor)(predictor.model, predictor.config, device="cpu", batch_size=0)
 
 
 def test_zoo_lists_and_explains_unpublished_entries():

@@ -174,7 +174,10 @@ class CSVDataset(FileImageDataset):
         for number, path, label in rows:
             if not path or not label:
                 raise CorruptFileError(f"{csv_file}:{number}: empty path or label")
-        if all(label.isdigit() for _, _, label in rows):
+        if all(label.lstrip("-").isdigit() for _, _, label in rows):  # integer labels, not names to sort
+            for number, _, label in rows:
+                if label.startswith("-"):
+                    raise CorruptFileError(f"{csv_file}:{number}: label must be >= 0, got {label}")
             samples, classes = [(path, int(label)) for _, path, label in rows], None
         else:
             classes = sorted({label for _, _, label in rows})

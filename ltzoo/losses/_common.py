@@ -54,6 +54,10 @@ def check_logits_target(
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise InvalidArgumentError(f"{name} must be a 2-D tensor [batch, classes], got {shape}")
+    if logits.shape[0] == 0:
+        raise InvalidArgumentError(
+            f"{name} is an empty batch (shape {tuple(logits.shape)}): a mean over no samples is NaN"
+        )
     if num_classes is not None and logits.shape[1] != num_classes:
         raise InvalidArgumentError(
             f"{name} has {logits.shape[1]} classes but the loss was built for {num_classes} "

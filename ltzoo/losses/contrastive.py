@@ -19,6 +19,8 @@ def _check_views(features: torch.Tensor, name: str = "features") -> None:
     if not isinstance(features, torch.Tensor) or features.ndim != 3:
         shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__
         raise InvalidArgumentError(f"{name} must be [batch, views, dim] (unit-norm embeddings), got {shape}")
+    if features.shape[0] == 0:
+        raise InvalidArgumentError(f"{name} is an empty batch (shape {tuple(features.shape)}): the loss would be NaN")
 
 
 @register_loss("supcon")

@@ -101,6 +101,9 @@ def test_csv_dataset_with_names_and_ints(tmp_path: Path):
     assert ds.classes == ["ant", "zebra"] and ds.targets == [1, 0, 1]
     (tmp_path / "ints.csv").write_text("path,label\n1.png,3\n2.png,0\n")
     assert CSVDataset(tmp_path, tmp_path / "ints.csv").class_counts.tolist() == [1, 0, 0, 1]
+    (tmp_path / "negative.csv").write_text("path,label\n1.png,1\n2.png,-1\n3.png,10\n")
+    with pytest.raises(CorruptFileError, match="negative.csv:3: label must be >= 0"):  # was: class "-1" sorted first
+        CSVDataset(tmp_path, tmp_path / "negative.csv")
     (tmp_path / "bad.csv").write_text("file,cls\n1.png,0\n")
     with pytest.raises(CorruptFileError, match="'path' and 'label'"):
         CSVDataset(tmp_path, tmp_path / "bad.csv")

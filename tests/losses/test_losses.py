@@ -361,6 +361,15 @@ def test_every_registered_loss_builds_runs_and_backpropagates(name):
     assert all(t.grad is not None for t in inputs if t.is_floating_point())
 
 
+@pytest.mark.parametrize("name", L.list_losses())
+def test_every_registered_loss_refuses_an_empty_batch(name):
+    """A mean over no samples is NaN: every loss names the empty batch instead of returning it."""
+    fn = L.create_loss(name, class_counts=COUNTS)
+    inputs = [t[:0] if t.shape[0] == 8 else t for t in _inputs_for(name)]  # class prototypes stay
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        fn(*inputs)
+
+
 def test_registry_errors():
     with pytest.raises(UnknownNameError, match="Did you mean 'gcl'"):
         L.create_loss("gcl_", class_counts=COUNTS)
