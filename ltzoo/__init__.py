@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _timm_hook
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -26,6 +28,9 @@ _LAZY = {
     "save_pretrained": "ltzoo.hub",
     "push": "ltzoo.hub",
 }
+
+
+_timm_hook.install()  # ltzoo's architectures become known to timm when timm is imported
 
 
 def __getattr__(name: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,24 @@ def test_ltzoo_predict_with_the_onnx_backend_runs_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("%") == len(sample_images())  # one top-1 line per bundled photo
+
+
+@pytest.mark.parametrize("imports", ["import ltzoo, timm", "import timm, ltzoo", "import ltzoo; import timm.models"])
+def test_timm_knows_ltzoo_architectures_after_import_ltzoo(imports: str):
+    """In a fresh interpreter, in any import order, with nothing but ``import ltzoo``: timm builds the
+    CIFAR ResNets and loads a zoo folder with its cosine head (import ltzoo itself stays torch-free)."""
+    folder = Path(ltzoo.__file__).parent / "assets" / "models" / "gcl-resnet32-cifar10lt"
+    code = (
+        "import sys\n"
+        "import ltzoo as _first\n"
+        "assert 'torch' not in sys.modules\n" if imports.startswith("import ltzoo") else ""
+    ) + (
+        f"{imports}\n"
+        "import timm\n"
+        "assert timm.is_model('resnet32_cifar') and timm.is_model('resnet110_cifar')\n"
+        f"model = timm.create_model('local-dir:{folder}', pretrained=True)\n"
+        "print(type(model.get_classifier()).__name__, model.num_classes)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["CosineClassifier", "10"]
