@@ -3,8 +3,6 @@
 Heads are registered (``create_head`` / ``list_heads``) so a model config can name one.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Any
 

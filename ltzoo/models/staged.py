@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from timm.models.resnet import ResNet
 from torch import nn
 
@@ -20,7 +19,7 @@ from .resnet_cifar import ResNetCifar
 
 
 def _cifar_stem(model: ResNetCifar, x: torch.Tensor) -> torch.Tensor:
-    return F.relu(model.bn1(model.conv1(x)))
+    return model.act1(model.bn1(model.conv1(x)))
 
 
 def _timm_resnet_stem(model: ResNet, x: torch.Tensor) -> torch.Tensor:

@@ -152,3 +152,99 @@ def test_a_registered_head_is_refused_twice():
 
     with pytest.raises(DuplicateNameError, match="cosine"):
         M.register_head("cosine")(nn.Linear)
+
+
+# ---------------------------------------------------------------- timm's model API on the CIFAR ResNets
+CIFAR_NAMES = sorted(PARAMS)
+
+
+@pytest.mark.parametrize("name", CIFAR_NAMES)
+def test_features_only_and_forward_intermediates_agree(name):
+    x = torch.randn(2, 3, 32, 32)
+    model = timm.create_model(name, num_classes=10).eval()
+    extractor = timm.create_model(name, features_only=True).eval()
+    extractor.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("fc.")})
+    maps = extractor(x)
+    assert [m.shape[1] for m in maps] == extractor.feature_info.channels() == [16, 16, 32, 64]
+    assert extractor.feature_info.reduction() == [1, 1, 2, 4] and [m.shape[-1] for m in maps] == [32, 32, 16, 8]
+    final, intermediates = model.forward_intermediates(x)
+    assert torch.equal(final, model.forward_features(x))
+    assert all(torch.equal(a, b) for a, b in zip(intermediates, maps))
+    last_two = model.forward_intermediates(x, indices=2, intermediates_only=True)
+    assert [t.shape[1] for t in last_two] == [32, 64]
+    assert [m.shape[1] for m in timm.create_model(name, features_only=True, out_indices=(1, 3))(x)] == [16, 64]
+
+
+def test_prune_intermediate_layers_keeps_what_is_asked():
+    x = torch.randn(2, 3, 32, 32)
+    model = timm.create_model("resnet20_cifar", num_classes=10).eval()
+    wanted = model.forward_intermediates(x, indices=[0, 2], intermediates_only=True)
+    assert model.prune_intermediate_layers(indices=[0, 2]) == [0, 2]
+    assert len(model.layer3) == 0 and isinstance(model.fc, nn.Identity) and model.num_features == 32
+    kept = model.forward_intermediates(x, indices=[0, 2], intermediates_only=True)
+    assert all(torch.equal(a, b) for a, b in zip(wanted, kept))
+
+
+def test_gradient_checkpointing_gives_the_same_outputs_and_gradients():
+    torch.manual_seed(0)
+    model = timm.create_model("resnet20_cifar", num_classes=10, head="cosine")
+    x = torch.randn(4, 3, 32, 32)
+    plain = model(x)
+    plain.sum().backward()
+    grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    model.set_grad_checkpointing(True)
+    checkpointed = model(x)
+    checkpointed.sum().backward()
+    torch.testing.assert_close(checkpointed, plain)
+    assert all(torch.allclose(p.grad, g, atol=1e-6) for p, g in zip(model.parameters(), grads))
+
+
+@pytest.mark.parametrize("pool,features", [("avg", 64), ("max", 64), ("avgmax", 64), ("catavgmax", 128)])
+def test_global_pool_types(pool, features):
+    x = torch.randn(2, 3, 32, 32)
+    model = timm.create_model("resnet20_cifar", num_classes=10, global_pool=pool).eval()
+    assert model.get_classifier().in_features == model.head_hidden_size == features
+    pooled = model.forward_head(model.forward_features(x), pre_logits=True)
+    maps = model.forward_features(x)
+    expected = {"avg": maps.mean((2, 3)), "max": maps.amax((2, 3)), "avgmax": 0.5 * (maps.mean((2, 3)) + maps.amax((2, 3))),
+                "catavgmax": torch.cat([maps.mean((2, 3)), maps.amax((2, 3))], 1)}[pool]
+    torch.testing.assert_close(pooled, expected)
+
+
+def test_no_pooling_returns_the_feature_map_and_needs_no_classifier():
+    model = timm.create_model("resnet20_cifar", num_classes=10)
+    model.reset_classifier(0, "")
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 64, 8, 8)
+    with pytest.raises(InvalidArgumentError, match="global_pool=''"):
+        timm.create_model("resnet20_cifar", num_classes=10, global_pool="")
+
+
+@pytest.mark.parametrize("head", M.list_heads())
+def test_reset_classifier_follows_the_trunk_dtype_and_mode(head):
+    model = timm.create_model("resnet20_cifar", num_classes=10, head=head).to(torch.float64).eval()
+    model.reset_classifier(3)
+    assert all(p.dtype == torch.float64 for p in model.get_classifier().parameters())
+    assert not model.get_classifier().training
+    assert model(torch.randn(2, 3, 32, 32, dtype=torch.float64)).shape == (2, 3)
+
+
+def test_device_dtype_in_chans_and_drop_rate_arguments():
+    model = timm.create_model("resnet20_cifar", num_classes=5, dtype=torch.float64, in_chans=1, drop_rate=0.5)
+    assert {p.dtype for p in model.parameters()} == {torch.float64} and model.conv1.in_channels == 1
+    x = torch.randn(4, 1, 32, 32, dtype=torch.float64)
+    model.train()
+    assert not torch.equal(model(x), model(x))  # dropout before the classifier
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    meta = timm.create_model("resnet20_cifar", device="meta")
+    assert {p.device.type for p in meta.parameters()} == {"meta"}
+
+
+@pytest.mark.parametrize("head", M.list_heads())
+def test_torchscript_and_fx_match_eager(head):
+    model = timm.create_model("resnet20_cifar", num_classes=10, head=head).eval()
+    x = torch.randn(2, 3, 32, 32)
+    eager = model(x)
+    torch.testing.assert_close(torch.jit.script(model)(x), eager)
+    torch.testing.assert_close(torch.fx.symbolic_trace(model)(x), eager)
