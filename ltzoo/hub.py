@@ -95,6 +95,9 @@ def save_pretrained(
         config_path = staging / CONFIG_NAME
         config = json.loads(config_path.read_text())
         config["pretrained_cfg"] = clean_pretrained_cfg(config["pretrained_cfg"])
+        # num_classes is config.json's own key; repeated in model_args it reaches transformers'
+        # TimmWrapper twice ("got multiple values for keyword argument 'num_classes'")
+        config["model_args"] = {k: v for k, v in config.get("model_args", {}).items() if k != "num_classes"}
         config["ltzoo"] = {
             "method": method,
             "head": head,

@@ -48,6 +48,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_folder_layout_and_clean_config(folder: Path):
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     config = read_config(folder)
+    assert "num_classes" not in config["model_args"] and config["num_classes"] == 5  # once, for transformers
     assert config["architecture"] == "resnet20_cifar" and config["label_names"] == NAMES
     assert config["ltzoo"]["class_counts"] == COUNTS and config["ltzoo"]["calibration"]["temperature"] == 1.7
     assert not {"license", "paper_ids", "hf_hub_id", "url", "test_input_size"} & set(config["pretrained_cfg"])
