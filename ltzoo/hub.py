@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._validation import check_temperature
+from ._validation import as_class_counts, check_count, check_temperature
 from .download import sha256_of, snapshot  # noqa: F401  (re-exported: ltzoo.hub's public API)
 from .errors import (
     ChecksumMismatchError,
@@ -174,16 +174,39 @@ def read_config(folder: str | Path) -> dict[str, Any]:
         config = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise CorruptFileError(f"{path} is not valid JSON: {exc}") from exc
+    try:
+        check_checkpoint_config(config)
+    except InvalidArgumentError as exc:
+        raise CorruptFileError(f"{path}: {exc}") from None
+    return config
+
+
+def check_checkpoint_config(config: Any) -> None:
+    """The one validation of a checkpoint config (config.json as parsed), before anything is built
+    from it: timm's keys, and ltzoo's block agreeing with them (labels, class counts, temperature)."""
+    if not isinstance(config, dict):
+        raise InvalidArgumentError(f"config.json must hold a JSON object, got {type(config).__name__}")
     for key in ("architecture", "num_classes"):
         if key not in config:
-            raise CorruptFileError(f"{path} lacks {key!r} (not a timm / ltzoo checkpoint config)")
-    calibration = (config.get("ltzoo") or {}).get("calibration") or {}
+            raise InvalidArgumentError(f"it lacks {key!r} (not a timm / ltzoo checkpoint config)")
+    if not isinstance(config["architecture"], str) or not config["architecture"]:
+        raise InvalidArgumentError(f"architecture must be a model name, got {config['architecture']!r}")
+    num_classes = check_count(config["num_classes"], "num_classes")
+    labels = config.get("label_names")
+    if labels is not None and (not isinstance(labels, list) or len(labels) != num_classes):
+        raise InvalidArgumentError(f"label_names must list num_classes={num_classes} names, got {str(labels)[:80]}")
+    block = config.get("ltzoo") or {}
+    if not isinstance(block, dict):
+        raise InvalidArgumentError(f"the 'ltzoo' block must be a JSON object, got {type(block).__name__}")
+    counts = block.get("class_counts")
+    if counts is not None:
+        if not isinstance(counts, list) or len(counts) != num_classes:
+            raise InvalidArgumentError(f"ltzoo.class_counts must hold num_classes={num_classes} counts, "
+                                       f"got {str(counts)[:80]}")
+        as_class_counts(counts, "ltzoo.class_counts")
+    calibration = block.get("calibration") or {}
     if "temperature" in calibration:
-        try:
-            check_temperature(calibration["temperature"], "ltzoo.calibration.temperature")
-        except InvalidArgumentError as exc:
-            raise CorruptFileError(f"{path}: {exc}") from None
-    return config
+        check_temperature(calibration["temperature"], "ltzoo.calibration.temperature")
 
 
 def weights_file(path: str | Path) -> Path:
@@ -239,7 +262,13 @@ def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module
         config["architecture"], pretrained=False, num_classes=config["num_classes"],
         pretrained_cfg_overlay=config.get("pretrained_cfg", {}), **model_args,
     )
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # torch lists the missing / unexpected keys and shape mismatches
+        raise CorruptFileError(
+            f"{weights_file(folder)} does not fit the model config.json describes ({config['architecture']}, "
+            f"{config['num_classes']} classes, {model_args or 'no model_args'}): {str(exc)[:600]}"
+        ) from None
     return model.eval(), config
 
 

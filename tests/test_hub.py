@@ -135,8 +135,30 @@ def test_missing_weights_and_config(tmp_path: Path, folder: Path):
     with pytest.raises(MissingFileError, match="model.safetensors"):
         load_model(tmp_path)
     save_file({"junk": torch.zeros(1)}, str(tmp_path / "model.safetensors"))
-    with pytest.raises(RuntimeError, match="Missing key"):
+    with pytest.raises(CorruptFileError, match="(?s)does not fit the model config.json describes.*Missing key"):
         load_model(tmp_path)
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda c: (c.update(num_classes=7, label_names=[str(i) for i in range(7)]),
+                c["ltzoo"].update(class_counts=[9] * 7)), "(?s)does not fit .*7 classes.*size mismatch"),
+    (lambda c: c.update(num_classes=7), "label_names must list num_classes=7"),
+    (lambda c: c["ltzoo"].update(class_counts=[5, 4]), "class_counts must hold num_classes=5"),
+    (lambda c: c["ltzoo"].update(class_counts=[5, 4, 0, 2, 1]), "class_counts"),
+    (lambda c: c.update(num_classes="5"), "num_classes must be an integer >= 1"),
+    (lambda c: c.update(architecture=None), "architecture must be a model name"),
+    (lambda c: c.update(ltzoo=[1, 2]), "'ltzoo' block must be a JSON object"),
+])
+def test_an_inconsistent_config_is_named_before_anything_is_built(tmp_path: Path, folder: Path, edit, match: str):
+    """One validation layer for checkpoint configs: a mismatch is a CorruptFileError naming config.json
+    (or the weights that do not fit it), never torch's state_dict traceback."""
+    target = tmp_path / "edited"
+    shutil.copytree(folder, target)
+    config = json.loads((target / "config.json").read_text())
+    edit(config)
+    (target / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CorruptFileError, match=match):
+        ltzoo.load(target, device="cpu")
 
 
 def test_save_rejects_mismatched_labels(tmp_path: Path):
