@@ -310,7 +310,7 @@ def test_backbone_lr_scale_trains_the_backbone_slower(tmp_path: Path):
     after = trainer.model.state_dict()
     torch.testing.assert_close(after["layer1.0.conv1.weight"], before["layer1.0.conv1.weight"], rtol=0, atol=0)
     assert not torch.equal(after["fc.weight"], before["fc.weight"])
-    with pytest.raises(InvalidArgumentError, match="backbone_lr_scale must be >= 0"):
+    with pytest.raises(InvalidArgumentError, match="backbone_lr_scale must be a finite number >= 0"):
         Trainer(resolve_config({**TINY, "stages": [{**stage, "backbone_lr_scale": -1.0}]}), tmp_path / "neg",
                 log=lambda _: None).fit()
 
