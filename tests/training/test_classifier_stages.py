@@ -43,5 +43,5 @@ def test_all_scope_trains_everything():
 
 @pytest.mark.parametrize("scope", ["layer9", "", "backbone"])
 def test_unknown_scope_lists_the_modules(scope: str):
-    with pytest.raises(InvalidArgumentError, match="top-level: conv1, bn1, layer1, layer2, layer3, fc"):
+    with pytest.raises(InvalidArgumentError, match="top-level: conv1, bn1, act1, layer1, layer2, layer3, pool, fc"):
         StageModel(create_model("resnet20_cifar", num_classes=5), scope)
