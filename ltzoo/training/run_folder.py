@@ -9,10 +9,15 @@ import shutil
 from pathlib import Path
 
 from ..errors import RunExistsError
+from .run_log import METRICS_NAME, TENSORBOARD_FOLDER
 
 # what a run writes into its folder (the lock file excepted: the running process holds it)
-RUN_FILES = ("train_state.pt", "metrics.jsonl", "recipe.yaml", "best_model.safetensors", "model", "tensorboard")
+STATE_NAME = "train_state.pt"
+RECIPE_NAME = "recipe.yaml"
+BEST_WEIGHTS_NAME = "best_model.safetensors"
+MODEL_FOLDER = "model"
 STAGE_FINAL_PATTERN = "*_final.safetensors"
+RUN_FILES = (STATE_NAME, METRICS_NAME, RECIPE_NAME, BEST_WEIGHTS_NAME, MODEL_FOLDER, TENSORBOARD_FOLDER)
 
 
 def run_files(folder: str | Path) -> list[Path]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 METRICS_NAME = "metrics.jsonl"
+TENSORBOARD_FOLDER = "tensorboard"
 
 
 class RunLog:
@@ -51,7 +52,7 @@ class RunLog:
             except ImportError:  # tensorboard is optional
                 self._tb_writer = False
                 return
-            self._tb_writer = SummaryWriter(str(self.path.parent / "tensorboard"))
+            self._tb_writer = SummaryWriter(str(self.path.parent / TENSORBOARD_FOLDER))
         if self._tb_writer:
             step = len(self.records)
             for key, value in record.items():

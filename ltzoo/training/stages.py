@@ -21,7 +21,6 @@ from torch import nn
 
 from .._registry import Registry
 from ..losses import create_loss, drw_weights
-from ..metrics import lt_report
 from ..models import LearnableWeightScaling
 from ..models.factory import set_classifier
 from .checkpoint import atomic_save_safetensors
@@ -214,7 +213,7 @@ def tau_norm_stage(trainer: Trainer, index: int, stage: Stage, resumed: dict[str
     ``||w||^-tau``, tau chosen on the validation split from ``tau_grid``; nothing is trained."""
     best, score = select_tau_norm(
         trainer.model, stage.tau_grid,
-        lambda: lt_report(*trainer.predict(trainer.data.val), trainer.data.class_counts)["top1"],
+        lambda: trainer.report(trainer.data.val)["top1"],
     )
     record = {"stage": stage.name, "epoch": 0, "tau": best, "val_top1": score}
     trainer.run_log.append(record)

@@ -30,13 +30,11 @@ from .config import Stage, resolve_config
 from .distributed import barrier, cleanup, init_distributed
 from .final_report import evaluate_final, summarize, write_plots
 from .provenance import git_provenance
-from .run_folder import start_new_run
+from .run_folder import BEST_WEIGHTS_NAME, MODEL_FOLDER, RECIPE_NAME, STATE_NAME, start_new_run
 from .run_lock import run_folder_lock
 from .run_log import RunLog, format_record
 from .stages import StageRun, run_stage
 
-STATE_NAME = "train_state.pt"
-MODEL_FOLDER = "model"
 # options that may differ between the original run and its resumption (documentation included)
 RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile", "output_prior", "citation",
                     "deviations")
@@ -197,7 +195,8 @@ class Trainer:
                               data_config=self.data_config, device=self.device, autocast=self.autocast,
                               channels_last=self.config["channels_last"], num_workers=self.config["num_workers"])
 
-    def _report(self, split: Split) -> dict[str, Any]:
+    def report(self, split: Split) -> dict[str, Any]:
+        """The long-tailed report of the model on ``split``."""
         return lt_report(*self.predict(split), self.data.class_counts)
 
     # ----------------------------------------------------------------- main
@@ -221,7 +220,7 @@ class Trainer:
                 start_new_run(self.output_dir, self.overwrite)
             self.run_log.start()
             if self.dist.is_main:
-                (self.output_dir / "recipe.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+                (self.output_dir / RECIPE_NAME).write_text(yaml.safe_dump(self.config, sort_keys=False))
         self.log(f"data: {self.data.description}; {len(self.data.train)} training images, "
                  f"class counts {self.data.class_counts.tolist()}; device {self.device}")
         if resumed is not None and start_epoch == 0:
@@ -244,12 +243,12 @@ class Trainer:
         the stage's end), the best model of the last stage, the log line and the training state."""
         stage = run.stage
         if (epoch + 1) % self.config["eval_every"] == 0 or epoch + 1 == stage.epochs:
-            val = summarize(self._report(self.data.val))
+            val = summarize(self.report(self.data.val))
             record.update({f"val_{k}": v for k, v in val.items()})
             if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
                 self.best = {"top1": val["top1"], "stage": stage.name, "epoch": epoch + 1}
                 if self.dist.is_main:
-                    atomic_save_safetensors(plain_state_dict(self.model), self.output_dir / "best_model.safetensors")
+                    atomic_save_safetensors(plain_state_dict(self.model), self.output_dir / BEST_WEIGHTS_NAME)
         self.run_log.append(record)
         self.save_state(index, epoch + 1, run)
         self.log(format_record(record))
@@ -270,7 +269,7 @@ class Trainer:
         if init and weights_file(init).is_file():  # provenance of a run started from existing weights
             report["init_weights"] = {"path": str(init), "sha256": sha256_of(weights_file(init)),
                                       "skipped_stages": self.config["start_stage"]}
-        best_path = self.output_dir / "best_model.safetensors"
+        best_path = self.output_dir / BEST_WEIGHTS_NAME
         if best_path.is_file():
             last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
             self.model.load_state_dict(load_file(best_path, device=str(self.device)))
