@@ -47,9 +47,7 @@ def model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
     rows = "\n".join(
         f"| {label} | {100 * float(metrics[key]):.2f} |" for key, _, label in METRIC_ROWS if metrics.get(key) is not None
     )
-    needs_ltzoo = config["architecture"].endswith("_cifar") or block.get("head") != "linear"
-    timm_note = ("`import ltzoo` first: it registers this architecture / head with timm."
-                 if needs_ltzoo else "Plain timm loads this checkpoint; no ltzoo needed.")
+    timm_section = _timm_section(config, timm_name, load_name)
     body = f"""
 # {name}
 
@@ -75,12 +73,7 @@ predictor.predict("image.jpg", topk=5)          # calibrated, balanced prior
 predictor.predict_proba("image.jpg", target_prior="train")
 ```
 
-With timm ({timm_note}):
-
-```python
-import ltzoo, timm
-model = timm.create_model("{timm_name}", pretrained=True).eval()
-```
+{timm_section}
 
 ## Training
 
@@ -95,6 +88,23 @@ Class counts of the training set: {block.get('class_counts')}.
 {recipe.get('citation') or 'See the recipe.'}
 {_deviations_section(recipe)}"""
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+def _timm_section(config: dict[str, Any], timm_name: str, load_name: str) -> str:
+    """How to get the bare timm model: plain timm for a timm backbone with a linear head, timm
+    after ``import ltzoo`` for ltzoo's own architectures, ``ltzoo.hub.load_model`` for another head
+    on a timm backbone (timm's model classes take no head argument): the predictor's ``.model``."""
+    head = config.get("ltzoo", {}).get("head", "linear")
+    own_architecture = "head" in config.get("model_args", {})  # ltzoo's architectures build their head
+    if head != "linear" and not own_architecture:
+        return (f"As a timm model (the {head} head replaces {config['architecture']}'s classifier; timm alone cannot "
+                f"build it; ltzoo rebuilds it):\n\n```python\nimport ltzoo\n"
+                f"model = ltzoo.load(\"{load_name}\").model  # the timm model, eval mode\n```")
+    note = ("`import ltzoo` first: it registers this architecture with timm." if own_architecture
+            else "Plain timm loads this checkpoint; no ltzoo needed.")
+    imports = "import ltzoo, timm" if own_architecture else "import timm"
+    return (f"With timm ({note}):\n\n```python\n{imports}\n"
+            f"model = timm.create_model(\"{timm_name}\", pretrained=True).eval()\n```")
 
 
 def _deviations_section(recipe: dict[str, Any]) -> str:

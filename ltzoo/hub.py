@@ -51,14 +51,14 @@ def save_pretrained(
     label_names: list[str],
     class_counts: list[int],
     method: str = "",
-    head: str = "linear",
     calibration: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     recipe: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Writes ``config.json``, ``model.safetensors`` and the model card ``README.md`` into
-    ``folder`` (created if needed).
+    ``folder`` (created if needed). The head (``linear``, ``cosine``, ...) is read off the model's
+    classifier and recorded, so :func:`load_model` rebuilds it on any timm backbone.
 
     The checkpoint is written to a temporary folder beside ``folder`` and then takes its place as
     a whole: a reader never sees a half-written checkpoint, and no file of an older checkpoint
@@ -72,6 +72,7 @@ def save_pretrained(
 
     from . import __version__
     from .card import model_card
+    from .models import head_name
 
     num_classes = getattr(model, "num_classes", None)
     if len(label_names) != num_classes or len(class_counts) != num_classes:
@@ -81,6 +82,7 @@ def save_pretrained(
         )
     if calibration and "temperature" in calibration:
         check_temperature(calibration["temperature"], "calibration['temperature']")
+    head = head_name(model.get_classifier())
     if any(not t.is_contiguous() for t in [*model.parameters(), *model.buffers()]):
         # channels_last weights: safetensors stores contiguous tensors; convert a copy, not the caller's model
         model = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
@@ -250,16 +252,16 @@ def read_weights(path: str | Path, sha256: str | None = None) -> dict[str, torch
 def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module, dict[str, Any]]:
     """Builds the model described by ``folder/config.json`` and loads its ``model.safetensors``
     (:func:`read_weights`: safetensors only, sha256 verified when given)."""
-    import timm
-
-    from . import models  # noqa: F401  (registers the ltzoo architectures with timm)
+    from .models import create_model
 
     folder = Path(folder)
     config = read_config(folder)
     state = read_weights(folder, sha256)
-    model_args = {k: v for k, v in config.get("model_args", {}).items() if k != "num_classes"}
-    model = timm.create_model(
-        config["architecture"], pretrained=False, num_classes=config["num_classes"],
+    # the CIFAR ResNets also record their head in model_args; ltzoo's block names it for every backbone
+    model_args = {k: v for k, v in config.get("model_args", {}).items() if k not in ("num_classes", "head")}
+    head = (config.get("ltzoo") or {}).get("head") or config.get("model_args", {}).get("head", "linear")
+    model = create_model(
+        config["architecture"], num_classes=config["num_classes"], head=head,
         pretrained_cfg_overlay=config.get("pretrained_cfg", {}), **model_args,
     )
     try:
@@ -267,7 +269,7 @@ def load_model(folder: str | Path, sha256: str | None = None) -> tuple[nn.Module
     except RuntimeError as exc:  # torch lists the missing / unexpected keys and shape mismatches
         raise CorruptFileError(
             f"{weights_file(folder)} does not fit the model config.json describes ({config['architecture']}, "
-            f"{config['num_classes']} classes, {model_args or 'no model_args'}): {str(exc)[:600]}"
+            f"{config['num_classes']} classes, {head} head, {model_args or 'no model_args'}): {str(exc)[:600]}"
         ) from None
     return model.eval(), config
 

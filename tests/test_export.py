@@ -190,3 +190,30 @@ def test_untraceable_model_error_names_the_module(tmp_path: Path):
                                  "interpolation": "bilinear"}}
     with pytest.raises(ValueError, match=r"linalg_eigh.*module 'spectral' \(_Spectral\)"):
         export_onnx(_Untraceable().eval(), config, tmp_path / "bad.onnx", log=lambda _: None)
+
+
+# the timm families the recipes train (ResNet: Places-LT / ImageNet-LT, ResNeXt: ImageNet-LT; a ViT and a
+# ConvNeXt for users' data), each with every registered head; ResNeXt shares timm's ResNet class (and its
+# classifier path) with resnet18, so its 25M-parameter export runs in the slow step
+RECIPE_FAMILIES = ("resnet18", pytest.param("resnext50_32x4d", marks=pytest.mark.slow), "vit_tiny_patch16_224",
+                   "convnext_atto")
+
+
+@pytest.mark.parametrize("head", ltzoo.models.list_heads())
+@pytest.mark.parametrize("architecture", RECIPE_FAMILIES)
+def test_every_head_on_every_recipe_family_round_trips(tmp_path: Path, architecture: str, head: str):
+    """save_pretrained -> ltzoo.load -> ONNX: the head is read off the model (no head= to pass),
+    rebuilt from config.json, and all three give the same outputs."""
+    torch.manual_seed(0)
+    model = ltzoo.create_model(architecture, num_classes=5, head=head).eval()
+    save_pretrained(model, tmp_path, label_names=NAMES, class_counts=COUNTS)
+    assert ltzoo.hub.read_config(tmp_path)["ltzoo"]["head"] == head
+    predictor = ltzoo.load(tmp_path, device="cpu")
+    assert type(predictor.model.get_classifier()) is type(model.get_classifier())
+    x = torch.randn(2, *predictor.model.pretrained_cfg["input_size"])
+    with torch.inference_mode():
+        torch.testing.assert_close(predictor.model(x), model(x), rtol=0, atol=0)
+    export_onnx(predictor.model, predictor.config, tmp_path / "model.onnx", log=lambda _: None)
+    photos = sample_images()[:2]
+    np.testing.assert_allclose(OnnxPredictor(tmp_path).predict_proba(photos), predictor.predict_proba(photos),
+                               atol=1e-5)

@@ -33,7 +33,7 @@ def make_folder(path: Path, architecture: str = "resnet20_cifar", head: str = "l
     torch.manual_seed(0)
     model = ltzoo.create_model(architecture, num_classes=5, head=head)
     return save_pretrained(
-        model, path, label_names=NAMES, class_counts=COUNTS, method="ce", head=head,
+        model, path, label_names=NAMES, class_counts=COUNTS, method="ce",
         calibration={"temperature": 1.7, "output_prior": "train"},
         metrics={"top1": 0.5, "many": 0.9, "medium": 0.4, "few": 0.1, "top1_balanced": 0.6, "ece_calibrated": 0.03},
         recipe={"name": "test-recipe", "dataset": "cifar10_lt", "imbalance_ratio": 100}, **kwargs,
@@ -112,6 +112,25 @@ def test_plain_timm_loads_a_linear_head_checkpoint_without_ltzoo(tmp_path: Path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+@pytest.mark.parametrize("architecture, head, how", [
+    ("resnet18", "linear", "Plain timm loads this checkpoint"),
+    ("resnet20_cifar", "cosine", "`import ltzoo` first"),
+    ("resnet18", "cosine", 'ltzoo.load("PATH/TO/FOLDER").model'),
+])
+def test_card_says_how_timm_gets_the_model_for_each_head(tmp_path: Path, architecture: str, head: str, how: str):
+    save_pretrained(ltzoo.create_model(architecture, num_classes=5, head=head), tmp_path, label_names=NAMES,
+                    class_counts=COUNTS)
+    assert how in (tmp_path / "README.md").read_text()
+
+
+def test_a_classifier_no_head_builds_is_refused_by_name(tmp_path: Path):
+    model = ltzoo.create_model("resnet20_cifar", num_classes=5)
+    model.fc = ltzoo.models.LearnableWeightScaling(model.fc)
+    with pytest.raises(InvalidArgumentError, match="LearnableWeightScaling.*fold_lws"):
+        save_pretrained(model, tmp_path / "lws", label_names=NAMES, class_counts=COUNTS)
+    assert not (tmp_path / "lws").exists()
 
 
 def test_sha256_pin_is_verified(folder: Path):

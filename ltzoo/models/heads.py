@@ -36,6 +36,24 @@ def register_head(name: str) -> Any:
 register_head("linear")(nn.Linear)
 
 
+def head_name(classifier: nn.Module) -> str:
+    """The registered name of a classifier module (``nn.Linear`` -> ``"linear"``), what
+    ``config.json`` records so that :func:`ltzoo.load` rebuilds the same head on any backbone.
+
+    Example:
+        >>> head_name(CosineClassifier(64, 10))
+        'cosine'
+    """
+    for name in _HEADS.names():
+        if type(classifier) is _HEADS.get(name):
+            return name
+    raise InvalidArgumentError(
+        f"the model's classifier is a {type(classifier).__name__}, which no registered head builds "
+        f"(registered: {', '.join(_HEADS.names())}); register its class with register_head, or fold it into a "
+        "linear layer first (LWS: ltzoo.training.classifier_stages.fold_lws)"
+    )
+
+
 @register_head("cosine")
 class CosineClassifier(nn.Module):
     """Cosine classifier: ``normalize(x) @ normalize(W).T``, no bias (LDAM's and GCL's

@@ -278,7 +278,7 @@ class Trainer:
         folder = save_pretrained(
             self.model, self.output_dir / MODEL_FOLDER,
             label_names=list(self.data.class_names), class_counts=counts.tolist(),
-            method=self.config["method"], head=self.config["head"],
+            method=self.config["method"],
             calibration=final.calibration_block(), metrics=final.metrics(), recipe=self.config,
             extra=provenance,
         )
