@@ -7,16 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from .data.class_counts import FEW_SHOT_MAX, MANY_SHOT_MIN
 from .data.registry import DatasetEntry, dataset_entry, list_datasets
 
+# (metric key, model-index type, label); {many} / {few}: the checkpoint's shot thresholds
 METRIC_ROWS = (
     ("top1", "accuracy", "Top-1 (All, mean per-class), raw outputs"),
-    ("many", "accuracy", "Top-1 many-shot (>100 images)"),
-    ("medium", "accuracy", "Top-1 medium-shot (20-100)"),
-    ("few", "accuracy", "Top-1 few-shot (<20)"),
+    ("many", "accuracy", "Top-1 many-shot (>{many} images)"),
+    ("medium", "accuracy", "Top-1 medium-shot ({few}-{many})"),
+    ("few", "accuracy", "Top-1 few-shot (<{few})"),
     ("top1_balanced", "accuracy", "Top-1 (All) as ltzoo predicts by default (calibrated, balanced prior)"),
     ("ece_calibrated", "ece", "ECE, calibrated (15 bins)"),
 )
+
+
+def shot_thresholds_of(config: dict[str, Any]) -> tuple[int, int]:
+    """The (many_min, few_max) a checkpoint's groups were reported with (the papers' 100 / 20 when
+    it does not say)."""
+    recorded = (config.get("ltzoo") or {}).get("shot_thresholds") or {}
+    return int(recorded.get("many_min", MANY_SHOT_MIN)), int(recorded.get("few_max", FEW_SHOT_MAX))
 
 
 def model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
@@ -28,12 +37,14 @@ def model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
     metrics = block.get("metrics", {})
     name = recipe.get("name") or config["architecture"]
     entry = _dataset_entry(recipe)
+    many, few = shot_thresholds_of(config)
+    rows_spec = [(key, metric_type, label.format(many=many, few=few)) for key, metric_type, label in METRIC_ROWS]
     dataset_id = entry.hub_id if entry else (recipe.get("dataset") or "unknown")
     eval_results = [
         EvalResult(task_type="image-classification", dataset_type=dataset_id, dataset_name=_dataset_title(recipe),
                    dataset_split="test", metric_type=metric_type, metric_name=label,
                    metric_value=round(100 * float(metrics[key]), 2))
-        for key, metric_type, label in METRIC_ROWS
+        for key, metric_type, label in rows_spec
         if metrics.get(key) is not None
     ]
     data = ModelCardData(
@@ -45,7 +56,7 @@ def model_card(config: dict[str, Any], repo_id: str | None = None) -> str:
     load_name = f"hf-hub:{repo_id}" if repo_id else "PATH/TO/FOLDER"
     timm_name = f"hf-hub:{repo_id}" if repo_id else "local-dir:PATH/TO/FOLDER"
     rows = "\n".join(
-        f"| {label} | {100 * float(metrics[key]):.2f} |" for key, _, label in METRIC_ROWS if metrics.get(key) is not None
+        f"| {label} | {100 * float(metrics[key]):.2f} |" for key, _, label in rows_spec if metrics.get(key) is not None
     )
     timm_section = _timm_section(config, timm_name, load_name)
     body = f"""
@@ -78,7 +89,7 @@ predictor.predict_proba("image.jpg", target_prior="train")
 ## Training
 
 ```bash
-python -m train {recipe.get('name', name)} --data-dir DATA
+{recipe.get('command') or f"python -m train {recipe.get('name', name)} --data-dir DATA"}
 ```
 
 Class counts of the training set: {block.get('class_counts')}.

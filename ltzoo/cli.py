@@ -1,24 +1,28 @@
 """``ltzoo``: list the zoo, classify images, evaluate a checkpoint, publish a folder.
 
     ltzoo list [--available] [--json]
-    ltzoo predict [IMAGE...] [--model NAME] [--topk K] [--prior balanced|train] [--json]
+    ltzoo predict [FILE_OR_FOLDER...] [--model NAME] [--topk K] [--prior balanced|train] [--backend onnx]
+                  [--batch-size N] [--output results.csv|jsonl] [--json]
     ltzoo eval MODEL --dataset cifar10_lt --data-dir DIR [--split test] [--output-dir DIR]
     ltzoo eval MODEL --list-file LIST --image-root DIR [--output-dir DIR]
+    ltzoo eval MODEL --data FOLDER_CSV_OR_LIST [--output-dir DIR]
     ltzoo push FOLDER REPO_ID [--tag T] [--revision R] [--private]
+    ltzoo train RECIPE [--data PATH] [--model NAME] [--epochs N] [key=value ...]
+    ltzoo export MODEL [--output PATH] [--int8 static|dynamic]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .commands import export, predict, train
 from .errors import InvalidArgumentError, LtzooError
-
-DEFAULT_MODEL = "gcl-resnet32-cifar10lt"
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -37,26 +41,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from .images import sample_images
-    from .loader import load
+def _eval_data(args: argparse.Namespace, label_names: list[str]) -> tuple[Any, list[int], str]:
+    """What ``ltzoo eval`` evaluates on: a user's images (a folder of class sub-folders named as
+    the model's classes, a CSV or a split list), a split list (labels checked against the
+    model's classes), or a registered dataset's split."""
+    num_classes = len(label_names)
+    if args.data:
+        from .data.own_images import open_images
 
-    images = args.images or [str(p) for p in sample_images()]
-    predictor = load(args.model, device=args.device, backend=args.backend)
-    results = predictor.predict(images, topk=args.topk, target_prior=args.prior)
-    if args.json:
-        print(json.dumps([{"image": str(img), "predictions": r} for img, r in zip(images, results)], indent=2))
-        return 0
-    for image, preds in zip(images, results):
-        print(image)
-        for p in preds:
-            print(f"  {p['score']:7.2%}  {p['label']} ({p['index']})")
-    return 0
-
-
-def _eval_data(args: argparse.Namespace, num_classes: int) -> tuple[Any, list[int], str]:
-    """What ``ltzoo eval`` evaluates on: a split list (labels checked against the model's
-    ``num_classes``), or a registered dataset's split."""
+        ds = open_images(args.data, classes=label_names)
+        return ([Path(ds.root) / path for path, _ in ds.samples], ds.targets), list(ds.targets), str(args.data)
     if args.list_file:
         from .data.file_datasets import ListDataset
 
@@ -70,6 +64,10 @@ def _eval_data(args: argparse.Namespace, num_classes: int) -> tuple[Any, list[in
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from ._dependencies import require_torch
+
+    require_torch("ltzoo eval")
+    from .card import shot_thresholds_of
     from .evaluation import collect_logits
     from .loader import load
     from .metrics import lt_report
@@ -77,15 +75,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     predictor = load(args.model, device=args.device)
     counts = predictor.class_counts or [1] * predictor.num_classes
-    data, targets, source = _eval_data(args, predictor.num_classes)
+    data, targets, source = _eval_data(args, predictor.label_names)
     if targets and max(targets) >= predictor.num_classes:
         raise InvalidArgumentError(
             f"{source} has labels up to {max(targets)} but {args.model} predicts {predictor.num_classes} classes"
         )
     logits, labels = collect_logits(predictor, data)
-    raw = lt_report(logits, labels, counts)
+    thresholds = shot_thresholds_of(predictor.config)
+    raw = lt_report(logits, labels, counts, *thresholds)
     calibrated_logits = predictor.calibrate(logits, args.prior)
-    calibrated = lt_report(calibrated_logits, labels, counts)
+    calibrated = lt_report(calibrated_logits, labels, counts, *thresholds)
     print(f"{args.model} on {source} ({len(labels)} images), prior {args.prior}, T = {predictor.temperature:.4g}")
     print(f"{'':<12}{'top-1':>8}{'many':>8}{'medium':>8}{'few':>8}{'ECE':>8}{'NLL':>8}")
     for name, rep in (("raw", raw), ("calibrated", calibrated)):
@@ -97,12 +96,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps({"raw": raw, "calibrated": calibrated, "source": source}, indent=2))
         evaluation_plots(calibrated_logits, labels, calibrated["per_class_accuracy"], counts, out, args.model,
-                         split=source)
+                         split=source, shot_thresholds=thresholds)
         print(f"wrote {out / 'report.json'}, reliability.png, per_class_accuracy.png")
     return 0
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
+    from ._dependencies import require_torch
+
+    require_torch("ltzoo push")  # a training-side step: ltzoo.hub (checkpoint checks) imports torch
     from .hub import push
 
     sha = push(args.folder, args.repo_id, revision=args.revision, tag=args.tag, private=args.private)
@@ -117,20 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--available", action="store_true", help="only embedded or published models")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_list)
-    p = sub.add_parser("predict", help="classify images (default: the bundled sample photos)")
-    p.add_argument("images", nargs="*", help="image files (none: the sample photos shipped with ltzoo)")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="zoo name, folder or hf-hub:org/repo")
-    p.add_argument("--topk", type=int, default=5)
-    p.add_argument("--prior", default="balanced", choices=("balanced", "train"))
-    p.add_argument("--backend", default="torch", choices=("torch", "onnx"))
-    p.add_argument("--device", default=None)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cmd_predict)
+    p = sub.add_parser("predict", help="classify image files and folders (default: the bundled sample photos)")
+    predict.add_arguments(p)
+    p.set_defaults(func=predict.run)
     p = sub.add_parser("eval", help="long-tailed report of a checkpoint on a dataset")
     p.add_argument("model")
     p.add_argument("--dataset", default="cifar10_lt")
     p.add_argument("--data-dir", default="data")
     p.add_argument("--split", default="test", choices=("test", "val"))
+    p.add_argument("--data", help="your images instead of --dataset: a folder of class sub-folders, a CSV or a list")
     p.add_argument("--list-file", help="a split list instead of --dataset")
     p.add_argument("--image-root", help="folder the list's paths are relative to")
     p.add_argument("--prior", default="balanced", choices=("balanced", "train"))
@@ -144,6 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision")
     p.add_argument("--private", action="store_true")
     p.set_defaults(func=_cmd_push)
+    p = sub.add_parser("train", help="train a recipe, on its dataset or on your own images")
+    train.add_arguments(p)
+    p = sub.add_parser("export", help="export a model to ONNX (calibrated, verified against torch)")
+    export.add_arguments(p)
+    p.set_defaults(func=export.run)
+    return parser
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    """``ltzoo train``'s own parser: its key=value overrides may sit between options, which
+    argparse parses only without sub-commands (parse_intermixed_args)."""
+    parser = argparse.ArgumentParser(prog="ltzoo train", description=train.__doc__.split("\n\n")[0])
+    train.add_arguments(parser)
     return parser
 
 
@@ -159,6 +169,13 @@ def exit_status(program: str, command: Callable[[], int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:
+        parser = _train_parser()
+        args = parser.parse_intermixed_args(argv[1:])
+        if not args.recipe and not args.list:
+            parser.error("a RECIPE is required (see --list)")
+        return exit_status(parser.prog, lambda: train.run(args, f"ltzoo {shlex.join(argv)}"))
     args = build_parser().parse_args(argv)
     return exit_status("ltzoo", lambda: args.func(args))
 

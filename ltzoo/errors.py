@@ -97,3 +97,8 @@ class RunFolderInUseError(LtzooError, RuntimeError):
 
 class RunExistsError(LtzooError, FileExistsError):
     """A new run was asked for in a folder that holds a run (resume it, or overwrite it explicitly)."""
+
+
+class MissingDependencyError(LtzooError, ImportError):
+    """An optional part of ltzoo is used without the packages it needs (training and the torch
+    backend: torch, torchvision and timm, the ``ltzoo[torch]`` extra)."""

@@ -12,6 +12,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .errors import CorruptFileError, InvalidArgumentError, MissingFileError
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "samples"
+# the file types an image folder is searched for (datasets, `ltzoo predict DIR`, export calibration)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
 
 
 def load_image(path: str | Path) -> Image.Image:
@@ -96,6 +98,12 @@ def as_image_list(inputs: Any) -> list[Any]:
     if not items:
         raise InvalidArgumentError("inputs is empty: pass at least one image")
     return items
+
+
+def find_images(folder: str | Path) -> list[Path]:
+    """The image files under ``folder`` (recursively, hidden files left out), sorted."""
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def sample_images() -> list[Path]:

@@ -74,6 +74,9 @@ def load(
         return OnnxPredictor(folder, target_prior=target_prior)
     if backend != "torch":
         raise InvalidArgumentError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+    from ._dependencies import require_torch
+
+    require_torch("backend='torch'", "or serve the model's ONNX export without torch: backend='onnx'")
     from .hub import load_model
     from .predict import Predictor
 

@@ -54,16 +54,19 @@ def reliability_diagram(probs: torch.Tensor, targets: torch.Tensor, path: str | 
 
 
 def per_class_accuracy_plot(
-    per_class_accuracy: list[float | None], class_counts: Any, path: str | Path, title: str = ""
+    per_class_accuracy: list[float | None], class_counts: Any, path: str | Path, title: str = "",
+    shot_thresholds: tuple[int, int] = (MANY_SHOT_MIN, FEW_SHOT_MAX),
 ) -> Path:
-    """Per-class accuracy against training images (log scale), shading the shot groups."""
+    """Per-class accuracy against training images (log scale), shading the shot groups
+    (``shot_thresholds``: many above the first, few below the second)."""
+    many_min, few_max = shot_thresholds
     plt = _pyplot()
     counts = np.asarray(class_counts, dtype=np.float64)
     acc = np.array([np.nan if a is None else a for a in per_class_accuracy], dtype=np.float64)
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     low, high = counts.min() * 0.8, counts.max() * 1.25
-    for lo, hi, name, color in ((low, FEW_SHOT_MAX, "few", "#C44E52"), (FEW_SHOT_MAX, MANY_SHOT_MIN, "medium", "#DD8452"),
-                                (MANY_SHOT_MIN, high, "many", "#55A868")):
+    for lo, hi, name, color in ((low, few_max, "few", "#C44E52"), (few_max, many_min, "medium", "#DD8452"),
+                                (many_min, high, "many", "#55A868")):
         if hi > low and lo < high:
             ax.axvspan(max(lo, low), min(hi, high), color=color, alpha=0.12, label=name)
     ax.scatter(counts, acc, s=14, color="#4C72B0", zorder=3)
@@ -77,13 +80,15 @@ def per_class_accuracy_plot(
 def evaluation_plots(
     calibrated_logits: torch.Tensor, targets: torch.Tensor, per_class_accuracy: list[float | None],
     class_counts: Any, folder: str | Path, title: str = "", split: str = "test",
+    shot_thresholds: tuple[int, int] = (MANY_SHOT_MIN, FEW_SHOT_MAX),
 ) -> list[Path]:
     """The two plots of an evaluation, written into ``folder``: ``reliability.png`` of the
     calibrated probabilities and ``per_class_accuracy.png`` against the training counts."""
     folder = Path(folder)
     return [
         reliability_diagram(calibrated_logits.softmax(1), targets, folder / "reliability.png", f"{split}, calibrated"),
-        per_class_accuracy_plot(per_class_accuracy, class_counts, folder / "per_class_accuracy.png", title),
+        per_class_accuracy_plot(per_class_accuracy, class_counts, folder / "per_class_accuracy.png", title,
+                                shot_thresholds),
     ]
 
 

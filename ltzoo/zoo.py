@@ -33,7 +33,7 @@ class ZooEntry:
     revision: str | None = None
     sha256: str | None = None
     params_m: float | None = None
-    recipe_ready: bool = True  # False: train/recipes has no recipe for it yet
+    recipe_ready: bool = True  # False: ltzoo/recipes has no recipe for it yet
 
     @property
     def embedded_path(self) -> Path:
@@ -51,7 +51,7 @@ class ZooEntry:
         command = (f"python -m train {self.recipe} --data-dir DATA && "
                    f"ltzoo push runs/{self.recipe}/model {self.repo_id}")
         if not self.recipe_ready:
-            return f"(its training recipe, train/recipes/{self.recipe}.yaml, is not written yet; once it is:) {command}"
+            return f"(its training recipe, ltzoo/recipes/{self.recipe}.yaml, is not written yet; once it is:) {command}"
         return command
 
     @property

@@ -37,7 +37,7 @@ def test_bad_override_and_missing_data(tmp_path: Path):
     assert out.returncode == 2 and "cifar-10-batches-py" in out.stderr and "download=True" in out.stderr
 
 
-@pytest.mark.parametrize("recipe", sorted(p.stem for p in (REPO / "train" / "recipes").glob("*.yaml")))
+@pytest.mark.parametrize("recipe", sorted(p.stem for p in (REPO / "ltzoo" / "recipes").glob("*.yaml")))
 def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
     """Each recipe resolves, and every stage's loss, samplers, task and optimiser groups construct
     with their arguments (a typo in loss_args, sampler_args, task_args or no_weight_decay fails
@@ -49,7 +49,7 @@ def test_every_recipe_builds_its_losses_samplers_and_tasks(recipe: str):
     from ltzoo.training.classifier_stages import StageModel
     from ltzoo.training.param_groups import param_groups
 
-    config = resolve_config(load_recipe_file(str(REPO / "train" / "recipes" / f"{recipe}.yaml")))
+    config = resolve_config(load_recipe_file(str(REPO / "ltzoo" / "recipes" / f"{recipe}.yaml")))
     assert config["name"] == recipe or recipe.startswith("smoke")
     counts = [100, 60, 30, 20, 10, 8, 6, 4, 2, 1]
     cifar = config["model"].endswith("_cifar")

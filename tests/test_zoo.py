@@ -1,4 +1,4 @@
-"""Zoo entries are data: every entry is well-formed and agrees with train/recipes."""
+"""Zoo entries are data: every entry is well-formed and agrees with ltzoo/recipes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from ltzoo.zoo import get_entry, list_models
 
-RECIPES = Path(__file__).resolve().parents[1] / "train" / "recipes"
+RECIPES = Path(__file__).resolve().parents[1] / "ltzoo" / "recipes"
 
 
 @pytest.mark.parametrize("row", list_models(), ids=lambda r: r["name"])

@@ -1,6 +1,6 @@
 """Long-tailed datasets, samplers, class-count utilities and the in-memory image pipeline."""
 
-from . import split_lists, synthetic  # noqa: F401  (register their datasets)
+from . import own_images, split_lists, synthetic  # noqa: F401  (register their datasets)
 from .bundle import DataBundle, Split
 from .cifar import CIFAR10LT, CIFAR100LT
 from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets, shot_groups

@@ -103,3 +103,24 @@ def shot_groups(
         "medium": np.flatnonzero((counts <= many_min) & (counts >= few_max)),
         "few": np.flatnonzero(counts < few_max),
     }
+
+
+def describe_class_counts(class_counts: Any, many_min: int = MANY_SHOT_MIN, few_max: int = FEW_SHOT_MAX) -> str:
+    """What a run shows before it trains: the imbalance ratio and the size of each shot group;
+    where no class reaches the many-shot group, thresholds in CIFAR-LT's proportions (many above a
+    fifth of the largest class, few below a 25th) to set instead.
+
+    Example:
+        >>> describe_class_counts([500, 50, 5])
+        'imbalance ratio 100 (500 / 5); many (>100 images): 1 classes, medium (20-100): 1, few (<20): 1'
+    """
+    counts = np.asarray(class_counts)
+    groups = shot_groups(counts, many_min, few_max)
+    text = (f"imbalance ratio {counts.max() / max(counts.min(), 1):.3g} ({counts.max()} / {counts.min()}); "
+            f"many (>{many_min} images): {len(groups['many'])} classes, medium ({few_max}-{many_min}): "
+            f"{len(groups['medium'])}, few (<{few_max}): {len(groups['few'])}")
+    if not len(groups["many"]):
+        text += (f". No class has more than {many_min} images: for data this size set many_shot_min="
+                 f"{max(2, round(counts.max() / 5))} few_shot_max={max(1, round(counts.max() / 25))} "
+                 "(CIFAR-LT's proportions of its largest class)")
+    return text

@@ -16,10 +16,8 @@ import numpy as np
 from PIL import Image
 
 from ..errors import CorruptFileError, InvalidArgumentError, MissingFileError
-from ..images import load_image
+from ..images import IMAGE_SUFFIXES, load_image
 from .class_counts import counts_from_targets
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm")
 
 
 class FileImageDataset:
@@ -137,32 +135,47 @@ class ListDataset(FileImageDataset):
 
 
 class FolderDataset(FileImageDataset):
-    """One sub-folder per class (sorted names, as torchvision's ImageFolder)."""
+    """One sub-folder per class (sorted names, as torchvision's ImageFolder).
 
-    def __init__(self, root: str | Path, transform: Callable | None = None, **kwargs: Any):
+    ``classes``: the class names and order to use (a validation folder takes its training
+    folder's); a sub-folder not among them is an error, a class without a sub-folder is allowed.
+    """
+
+    def __init__(self, root: str | Path, transform: Callable | None = None, classes: Sequence[str] | None = None,
+                 **kwargs: Any):
         root = Path(root)
         if not root.is_dir():
             raise MissingFileError(f"image folder {root} does not exist")
-        classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-        if not classes:
+        found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not found:
             raise InvalidArgumentError(f"{root} holds no class sub-folders (expected root/<class>/<image>)")
+        if classes is not None:
+            unknown = [name for name in found if name not in classes]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"{root} has class folder(s) the training data lacks: {', '.join(unknown[:10])} "
+                    f"(the training classes: {', '.join(list(classes)[:20])})"
+                )
+        classes = list(classes) if classes is not None else found
+        index = {name: i for i, name in enumerate(classes)}
         samples = [
-            (str(path.relative_to(root)), label)
-            for label, name in enumerate(classes)
+            (str(path.relative_to(root)), index[name])
+            for name in found
             for path in sorted((root / name).rglob("*"))
-            if path.suffix.lower() in IMAGE_SUFFIXES
+            if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
         ]
         super().__init__(samples, root, classes=classes, transform=transform, **kwargs)
-        empty = [c for c, n in zip(classes, self.class_counts) if n == 0]
+        empty = [name for name in found if self.class_counts[index[name]] == 0]
         if empty:
             raise InvalidArgumentError(f"class folder(s) without images under {root}: {', '.join(empty[:10])}")
 
 
 class CSVDataset(FileImageDataset):
     """A CSV with ``path`` and ``label`` columns (header required); labels are integers or class
-    names (names are sorted to indices)."""
+    names (names are sorted to indices, or numbered as ``classes`` lists them)."""
 
-    def __init__(self, root: str | Path, csv_file: str | Path, transform: Callable | None = None, **kwargs: Any):
+    def __init__(self, root: str | Path, csv_file: str | Path, transform: Callable | None = None,
+                 classes: Sequence[str] | None = None, **kwargs: Any):
         csv_file = Path(csv_file)
         if not csv_file.is_file():
             raise MissingFileError(f"CSV file {csv_file} does not exist")
@@ -178,9 +191,16 @@ class CSVDataset(FileImageDataset):
             for number, _, label in rows:
                 if label.startswith("-"):
                     raise CorruptFileError(f"{csv_file}:{number}: label must be >= 0, got {label}")
-            samples, classes = [(path, int(label)) for _, path, label in rows], None
+                if classes is not None and int(label) >= len(classes):
+                    raise CorruptFileError(f"{csv_file}:{number}: label {label} is not one of the {len(classes)} "
+                                           "training classes")
+            samples = [(path, int(label)) for _, path, label in rows]
         else:
-            classes = sorted({label for _, _, label in rows})
+            named = sorted({label for _, _, label in rows})
+            unknown = [name for name in named if classes is not None and name not in classes]
+            if unknown:
+                raise CorruptFileError(f"{csv_file}: label(s) the training data lacks: {', '.join(unknown[:10])}")
+            classes = list(classes) if classes is not None else named
             index = {name: i for i, name in enumerate(classes)}
             samples = [(path, index[label]) for _, path, label in rows]
         super().__init__(samples, root, classes=classes, transform=transform, **kwargs)

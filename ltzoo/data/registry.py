@@ -31,6 +31,10 @@ class DataOptions:
     train_list: str | None = None
     val_list: str | None = None
     test_list: str | None = None
+    # the "images" dataset (a user's own): validation / test sources beside data_dir (folders of
+    # class sub-folders, CSVs or split lists)
+    val_data: str | None = None
+    test_data: str | None = None
     image_size: int | None = None
 
     @classmethod

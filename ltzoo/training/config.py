@@ -20,6 +20,8 @@ from ..errors import InvalidArgumentError, MissingFileError, UnknownNameError, d
 
 RUN_DEFAULTS: dict[str, Any] = {
     "name": "",
+    # the command line that started the run (the model card shows it)
+    "command": "",
     "method": "",
     "citation": "",
     # where the recipe departs from its paper or reference code, or which values are ltzoo's
@@ -41,6 +43,9 @@ RUN_DEFAULTS: dict[str, Any] = {
     # model's default (timm's pretrained_cfg); recorded in the checkpoint, so inference uses it too
     "mean": None,
     "std": None,
+    # image-file datasets: the least area share timm's RandomResizedCrop keeps (None: timm's 0.08,
+    # made for ImageNet photos; small images such as 32 px ones keep more, e.g. 0.35)
+    "train_crop_scale": None,
     "num_workers": 2,
     "seed": 0,
     "device": "auto",
@@ -49,6 +54,10 @@ RUN_DEFAULTS: dict[str, Any] = {
     "compile": False,
     "threads": None,
     "eval_batch_size": 500,
+    # the many / medium / few groups of every report: many > many_shot_min training images, few <
+    # few_shot_max (the LT papers' 100 / 20; smaller data sets their own, see train/README)
+    "many_shot_min": 100,
+    "few_shot_max": 20,
     "eval_every": 1,
     # the class prior the final model's outputs reflect: "train" (plain training), or "balanced"
     # (re-balanced classifier, balanced softmax, logit adjustment); used for calibration and
@@ -193,7 +202,8 @@ def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -
 # the least value of each numeric option (None: unset is allowed); lr must also be > 0 and
 # momentum < 1, every number finite
 RUN_MINIMA = {"imbalance_ratio": 1, "val_per_class": 1, "dataset_seed": 0, "num_workers": 0, "threads": 1,
-              "eval_batch_size": 1, "eval_every": 1}
+              "eval_batch_size": 1, "eval_every": 1, "many_shot_min": 1, "few_shot_max": 1,
+              "train_crop_scale": 0.01}
 STAGE_MINIMA = {"epochs": 1, "batch_size": 1, "lr": 0, "backbone_lr_scale": 0, "momentum": 0, "weight_decay": 0,
                 "warmup_epochs": 0, "drs_epoch": 0, "drw_epoch": 0, "drw_beta": 0, "mixup_alpha": 0,
                 "grad_accum_steps": 1, "max_steps_per_epoch": 1}
@@ -215,6 +225,8 @@ def _check_ranges(config: dict[str, Any]) -> None:
     for option, value, low in checks:
         if value is not None and not (math.isfinite(value) and value >= low):
             raise InvalidArgumentError(f"option {option} must be a finite number >= {low}, got {value!r}")
+    if config["train_crop_scale"] is not None and config["train_crop_scale"] > 1:
+        raise InvalidArgumentError(f"option train_crop_scale is an area share in (0, 1], got {config['train_crop_scale']!r}")
 
 
 OUTPUT_PRIORS = ("train", "balanced")

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from ..calibration import fit_temperature, prior_log_ratio
+from ..data.class_counts import FEW_SHOT_MAX, MANY_SHOT_MIN
 from ..metrics import lt_report
 
 SUMMARY_KEYS = ("top1", "accuracy", "top5", "many", "medium", "few", "nll", "ece", "brier")
@@ -68,30 +69,32 @@ def evaluate_final(
     test: tuple[torch.Tensor, torch.Tensor],
     class_counts: Any,
     output_prior: Any,
+    shot_thresholds: tuple[int, int] = (MANY_SHOT_MIN, FEW_SHOT_MAX),
 ) -> FinalEvaluation:
     """Fits the temperature on the validation ``(logits, targets)`` and reports the test split raw
-    and calibrated under the balanced prior."""
+    and calibrated under the balanced prior (many / few groups by ``shot_thresholds``)."""
     to_balanced = prior_log_ratio(output_prior, "balanced", class_counts).float()
     calibration = fit_temperature(*val, bias=to_balanced)
     test_logits, targets = test
     calibrated_logits = test_logits / calibration["temperature"] + to_balanced
     return FinalEvaluation(
         calibration=calibration, output_prior=output_prior,
-        test_raw=lt_report(test_logits, targets, class_counts),
-        test_calibrated=lt_report(calibrated_logits, targets, class_counts),
+        test_raw=lt_report(test_logits, targets, class_counts, *shot_thresholds),
+        test_calibrated=lt_report(calibrated_logits, targets, class_counts, *shot_thresholds),
         calibrated_logits=calibrated_logits, targets=targets,
     )
 
 
 def write_plots(folder: Path, final: FinalEvaluation, class_counts: Any, records: list[dict[str, Any]],
-                title: str, log: Callable[[str], None]) -> None:
+                title: str, log: Callable[[str], None],
+                shot_thresholds: tuple[int, int] = (MANY_SHOT_MIN, FEW_SHOT_MAX)) -> None:
     """Reliability diagram, per-class accuracy and training curves in the checkpoint folder
     (skipped, with a note, when matplotlib is not installed)."""
     try:
         from ..plots import evaluation_plots, training_curves
 
         evaluation_plots(final.calibrated_logits, final.targets, final.test_calibrated["per_class_accuracy"],
-                         class_counts, folder, title)
+                         class_counts, folder, title, shot_thresholds=shot_thresholds)
         if any("train_loss" in record for record in records):  # not for a post-hoc-only run
             training_curves(records, folder / "training_curves.png", title)
     except ImportError as exc:

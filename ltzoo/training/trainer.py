@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..data import DataBundle, DataOptions, Split, create_data
+from ..data.class_counts import describe_class_counts
 from ..data.samplers import create_sampler
 from ..errors import InvalidArgumentError
 from ..evaluation import collect_logits
@@ -36,7 +37,7 @@ from .run_log import RunLog, format_record
 from .stages import StageRun, run_stage
 
 # options that may differ between the original run and its resumption (documentation included)
-RESUME_FREE_KEYS = ("data_dir", "device", "threads", "num_workers", "compile", "output_prior", "citation",
+RESUME_FREE_KEYS = ("command", "data_dir", "device", "threads", "num_workers", "compile", "output_prior", "citation",
                     "deviations")
 
 
@@ -81,6 +82,7 @@ class Trainer:
         self.model.pretrained_cfg = {**self.model.pretrained_cfg, **self.data_config}
         self.run_log = RunLog(self.output_dir, writes=self.dist.is_main)
         self.best: dict[str, Any] = {"top1": -1.0}
+        self.shot_thresholds = (config["many_shot_min"], config["few_shot_max"])
 
     @staticmethod
     def _resolve_device(name: str) -> torch.device:
@@ -160,7 +162,10 @@ class Trainer:
             raise InvalidArgumentError(
                 f"batch_size {batch_size} must be divisible by the number of processes {self.dist.world_size}"
             )
-        return self.data.train.batches(per_rank_batch, train=True, data_config=self.data_config, device=self.device,
+        data_config = self.data_config
+        if self.config["train_crop_scale"] is not None:  # image files: timm's RandomResizedCrop scale range
+            data_config = {**data_config, "scale": (self.config["train_crop_scale"], 1.0)}
+        return self.data.train.batches(per_rank_batch, train=True, data_config=data_config, device=self.device,
                                        num_workers=self.config["num_workers"], views=views, drop_last=drop_last)
 
     def _load_init_weights(self, path: str) -> None:
@@ -197,7 +202,7 @@ class Trainer:
 
     def report(self, split: Split) -> dict[str, Any]:
         """The long-tailed report of the model on ``split``."""
-        return lt_report(*self.predict(split), self.data.class_counts)
+        return lt_report(*self.predict(split), self.data.class_counts, *self.shot_thresholds)
 
     # ----------------------------------------------------------------- main
     def fit(self) -> dict[str, Any]:
@@ -223,6 +228,7 @@ class Trainer:
                 (self.output_dir / RECIPE_NAME).write_text(yaml.safe_dump(self.config, sort_keys=False))
         self.log(f"data: {self.data.description}; {len(self.data.train)} training images, "
                  f"class counts {self.data.class_counts.tolist()}; device {self.device}")
+        self.log("classes: " + describe_class_counts(self.data.class_counts, *self.shot_thresholds))
         if resumed is not None and start_epoch == 0:
             # a stage boundary (possibly after the last stage): the model as that stage left it
             self.model.load_state_dict(resumed["model"])
@@ -257,7 +263,7 @@ class Trainer:
         """Calibrates on the validation split, evaluates on the test split, writes ``model/``."""
         counts, provenance = self.data.class_counts, git_provenance()
         final = evaluate_final(self.predict(self.data.val), self.predict(self.data.test), counts,
-                               self.config["output_prior"])
+                               self.config["output_prior"], self.shot_thresholds)
         report: dict[str, Any] = {
             "test_last": final.test_raw,
             "test_last_calibrated_balanced": summarize(final.test_calibrated),
@@ -273,17 +279,18 @@ class Trainer:
         if best_path.is_file():
             last_state = {k: v.clone() for k, v in self.model.state_dict().items()}
             self.model.load_state_dict(load_file(best_path, device=str(self.device)))
-            report["test_best_val_epoch"] = summarize(lt_report(*self.predict(self.data.test), counts))
+            report["test_best_val_epoch"] = summarize(lt_report(*self.predict(self.data.test), counts,
+                                                                *self.shot_thresholds))
             self.model.load_state_dict(last_state)
         folder = save_pretrained(
             self.model, self.output_dir / MODEL_FOLDER,
             label_names=list(self.data.class_names), class_counts=counts.tolist(),
             method=self.config["method"],
             calibration=final.calibration_block(), metrics=final.metrics(), recipe=self.config,
-            extra=provenance,
+            extra={**provenance, "shot_thresholds": dict(zip(("many_min", "few_max"), self.shot_thresholds))},
         )
         (folder / "report.json").write_text(json.dumps(report, indent=2))
-        write_plots(folder, final, counts, self.run_log.records, self.config["name"], self.log)
+        write_plots(folder, final, counts, self.run_log.records, self.config["name"], self.log, self.shot_thresholds)
         self.log("test (last epoch): " + format_record(summarize(final.test_raw))
                  + f"; temperature {final.calibration['temperature']:.4g}, "
                  f"calibrated ECE {final.test_calibrated['ece']:.4f}")

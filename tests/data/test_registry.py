@@ -41,7 +41,7 @@ def test_every_dataset_has_a_title_a_hub_id_and_names_what_it_misses(name: str, 
         bundle = create_data(name, imbalance_ratio=10)
         assert bundle.num_classes == 10 and bundle.class_counts[0] == 10 * bundle.class_counts[-1]
         return
-    with pytest.raises((MissingFileError, InvalidArgumentError), match=r"data-dir|train_list"):
+    with pytest.raises((MissingFileError, InvalidArgumentError), match=r"data-dir|train_list|no class sub-folders"):
         create_data(name, data_dir=str(tmp_path))
 
 
