@@ -87,9 +87,11 @@ class ResNetCifar(nn.Module):
     ):
         super().__init__()
         self.num_classes = num_classes
+        self.in_chans = in_chans
         self.num_features = 64
         self.drop_rate = float(drop_rate)
         self.head_type = head
+        self.classifier_pool = "avg"  # a model built without pooling pools this way once given a classifier
         self.grad_checkpointing = False
         self.conv1 = nn.Conv2d(in_chans, 16, 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
@@ -122,6 +124,8 @@ class ResNetCifar(nn.Module):
                 "global_pool='' (no pooling) needs num_classes=0: a classifier needs pooled features"
             )
         self.num_classes, self.global_pool, self.head_type = num_classes, global_pool, head
+        if global_pool:
+            self.classifier_pool = global_pool  # the pooling a classifier gets back after a feature-map reset
         self.pool = SelectAdaptivePool2d(pool_type=global_pool, flatten=bool(global_pool))
         self.head_hidden_size = self.num_features * self.pool.feat_mult()
         self.fc = create_head(head, self.head_hidden_size, num_classes) if num_classes > 0 else nn.Identity()
@@ -131,9 +135,13 @@ class ResNetCifar(nn.Module):
 
     def reset_classifier(self, num_classes: int, global_pool: str | None = None, head: str | None = None) -> None:
         """A new classifier (Kaiming-initialised if linear) on the trunk's device and dtype, in
-        the model's train / eval mode; ``global_pool`` and ``head`` change them too when given."""
+        the model's train / eval mode; ``global_pool`` and ``head`` change them too when given.
+        Without ``global_pool`` the current pooling stays, except that a classifier after
+        ``reset_classifier(0, "")`` (the feature map) gets back the pooling it had before."""
         reference = self.conv1.weight
-        self._set_head(num_classes, self.global_pool if global_pool is None else global_pool, head or self.head_type)
+        if global_pool is None:
+            global_pool = self.global_pool if self.global_pool or num_classes == 0 else self.classifier_pool
+        self._set_head(num_classes, global_pool, head or self.head_type)
         if isinstance(self.fc, nn.Linear):
             nn.init.kaiming_normal_(self.fc.weight)
         self.fc.to(device=reference.device, dtype=reference.dtype)

@@ -248,3 +248,16 @@ def test_torchscript_and_fx_match_eager(head):
     eager = model(x)
     torch.testing.assert_close(torch.jit.script(model)(x), eager)
     torch.testing.assert_close(torch.fx.symbolic_trace(model)(x), eager)
+
+
+def test_a_classifier_after_a_feature_map_reset_pools_again():
+    """timm's contract: reset_classifier keeps the pooling by default (its test_models checks the
+    signature); after reset_classifier(0, "") a new classifier gets the pooling back."""
+    model = timm.create_model("resnet20_cifar", num_classes=10, global_pool="max")
+    model.reset_classifier(0, "")
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 64, 8, 8)
+    model.reset_classifier(3)
+    assert model.global_pool == "max" and model(torch.randn(2, 3, 32, 32)).shape == (2, 3)
+    bare = timm.create_model("resnet20_cifar", num_classes=0, global_pool="")
+    bare.reset_classifier(4)
+    assert bare.global_pool == "avg" and bare(torch.randn(1, 3, 32, 32)).shape == (1, 4)
