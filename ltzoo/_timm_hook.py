@@ -33,17 +33,26 @@ class _ThenRegister(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self.loader.exec_module(module)
+        uninstall()
         importlib.import_module(MODELS_MODULE)
 
 
 class _RegisterWithTimm(importlib.abc.MetaPathFinder):
-    """Finds timm with the other finders and wraps its loader (once; then steps aside)."""
+    """Finds timm with the other finders and wraps its loader. It steps aside once timm is
+    imported, not when timm is merely looked up: availability checks such as transformers'
+    ``importlib.util.find_spec("timm")`` come before the import that counts."""
+
+    def __init__(self) -> None:
+        self._searching = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "timm":
+        if name != "timm" or self._searching:
             return None
-        uninstall()
-        spec = importlib.util.find_spec(name)
+        self._searching = True  # the other finders, not this one, locate timm
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._searching = False
         if spec is not None and spec.loader is not None:
             spec.loader = _ThenRegister(spec.loader)
         return spec

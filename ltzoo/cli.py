@@ -7,6 +7,7 @@
     ltzoo eval MODEL --list-file LIST --image-root DIR [--output-dir DIR]
     ltzoo eval MODEL --data FOLDER_CSV_OR_LIST [--output-dir DIR]
     ltzoo push FOLDER REPO_ID [--tag T] [--revision R] [--private]
+    ltzoo fold FOLDER OUTPUT
     ltzoo train RECIPE [--data PATH] [--model NAME] [--epochs N] [key=value ...]
     ltzoo export MODEL [--output PATH] [--int8 static|dynamic]
 """
@@ -101,6 +102,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fold(args: argparse.Namespace) -> int:
+    from ._dependencies import require_torch
+
+    require_torch("ltzoo fold")
+    from .hub import fold_checkpoint
+
+    print(f"wrote {fold_checkpoint(args.folder, args.output)}: its raw outputs are the calibrated logits "
+          "(balanced prior) for timm and transformers clients")
+    return 0
+
+
 def _cmd_push(args: argparse.Namespace) -> int:
     from ._dependencies import require_torch
 
@@ -141,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision")
     p.add_argument("--private", action="store_true")
     p.set_defaults(func=_cmd_push)
+    p = sub.add_parser("fold", help="copy a checkpoint with its calibration folded into the classifier")
+    p.add_argument("folder")
+    p.add_argument("output")
+    p.set_defaults(func=_cmd_fold)
     p = sub.add_parser("train", help="train a recipe, on its dataset or on your own images")
     train.add_arguments(p)
     p = sub.add_parser("export", help="export a model to ONNX (calibrated, verified against torch)")

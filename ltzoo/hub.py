@@ -55,10 +55,15 @@ def save_pretrained(
     metrics: dict[str, Any] | None = None,
     recipe: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    fold_calibration: bool = False,
 ) -> Path:
     """Writes ``config.json``, ``model.safetensors`` and the model card ``README.md`` into
     ``folder`` (created if needed). The head (``linear``, ``cosine``, ...) is read off the model's
     classifier and recorded, so :func:`load_model` rebuilds it on any timm backbone.
+
+    ``fold_calibration=True`` writes the classifier with the calibration inside (see
+    :func:`fold_calibration`): the raw outputs are then the calibrated logits under a balanced
+    prior, what plain timm and transformers clients (which apply no calibration) should see.
 
     The checkpoint is written to a temporary folder beside ``folder`` and then takes its place as
     a whole: a reader never sees a half-written checkpoint, and no file of an older checkpoint
@@ -82,6 +87,8 @@ def save_pretrained(
         )
     if calibration and "temperature" in calibration:
         check_temperature(calibration["temperature"], "calibration['temperature']")
+    if fold_calibration:
+        model, calibration = fold_calibration_into(model, calibration, class_counts)
     head = head_name(model.get_classifier())
     if any(not t.is_contiguous() for t in [*model.parameters(), *model.buffers()]):
         # channels_last weights: safetensors stores contiguous tensors; convert a copy, not the caller's model
@@ -100,6 +107,8 @@ def save_pretrained(
         # num_classes is config.json's own key; repeated in model_args it reaches transformers'
         # TimmWrapper twice ("got multiple values for keyword argument 'num_classes'")
         config["model_args"] = {k: v for k, v in config.get("model_args", {}).items() if k != "num_classes"}
+        if "head" in config["model_args"]:  # architectures that build their head: the head the weights are for
+            config["model_args"]["head"] = head
         config["ltzoo"] = {
             "method": method,
             "head": head,
@@ -119,6 +128,59 @@ def save_pretrained(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def fold_calibration_into(
+    model: nn.Module, calibration: dict[str, Any] | None, class_counts: list[int]
+) -> tuple[nn.Module, dict[str, Any]]:
+    """A copy of ``model`` whose classifier outputs ``z / T + log(pi_balanced) - log(pi_output)``
+    (``ltzoo.models.fold_logit_affine``: exact for linear heads, a scale and bias for cosine ones),
+    and the calibration block that records it: temperature 1, output prior balanced (so ltzoo
+    applies nothing twice and still shifts to any other prior), and ``folded`` with the values
+    that went into the weights."""
+    from .calibration import prior_log_ratio
+    from .models import fold_logit_affine
+    from .models.factory import set_classifier
+
+    calibration = dict(calibration or {"temperature": 1.0})
+    if "folded" in calibration:
+        raise InvalidArgumentError("this calibration is already folded into the classifier (calibration['folded'])")
+    temperature = check_temperature(calibration.get("temperature", 1.0), "calibration['temperature']")
+    output_prior = calibration.get("output_prior", "train")
+    shift = prior_log_ratio(output_prior, "balanced", class_counts).float()
+    folded = copy.deepcopy(model)
+    set_classifier(folded, fold_logit_affine(model.get_classifier(), 1.0 / temperature, shift))
+    calibration.update(temperature=1.0, output_prior="balanced",
+                       folded={"temperature": temperature, "output_prior": output_prior, "target_prior": "balanced"})
+    return folded, calibration
+
+
+# keys of the "ltzoo" block that save_pretrained writes from its own arguments
+BLOCK_ARGUMENTS = ("method", "head", "class_counts", "calibration", "metrics", "recipe", "version")
+
+
+def fold_checkpoint(source: str | Path, output: str | Path) -> Path:
+    """Writes a copy of the checkpoint folder ``source`` into ``output`` with its calibration
+    folded into the classifier (:func:`fold_calibration_into`): plain ``timm.create_model`` and
+    transformers' ``pipeline("image-classification")`` then give calibrated, balanced-prior scores.
+    ``source`` is never changed.
+
+    Example:
+        >>> fold_checkpoint("runs/ce-resnet32-cifar10lt/model", "publish/ce-resnet32-cifar10lt")  # doctest: +SKIP
+    """
+    source, output = Path(source), Path(output)
+    if output.absolute().resolve() == source.absolute().resolve():
+        raise InvalidArgumentError(f"output must be another folder than the source checkpoint {source}")
+    model, config = load_model(source)
+    block = config.get("ltzoo") or {}
+    if not block.get("class_counts"):
+        raise InvalidArgumentError(f"{source} records no class counts: the prior shift cannot be folded")
+    return save_pretrained(
+        model, output, label_names=config.get("label_names") or [str(i) for i in range(config["num_classes"])],
+        class_counts=block["class_counts"], method=block.get("method", ""), calibration=block.get("calibration"),
+        metrics=block.get("metrics"), recipe=block.get("recipe"),
+        extra={k: v for k, v in block.items() if k not in BLOCK_ARGUMENTS}, fold_calibration=True,
+    )
 
 
 # the files a checkpoint folder may hold: save_pretrained's, the trainer's report and plots, the export's

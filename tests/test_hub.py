@@ -24,6 +24,7 @@ from ltzoo.errors import (
     UnsafeCheckpointError,
 )
 from ltzoo.hub import load_model, read_config, save_pretrained, sha256_of
+from ltzoo.images import sample_images
 
 COUNTS = [50, 30, 20, 10, 5]
 NAMES = ["apple", "bee", "cat", "dog", "eel"]
@@ -257,3 +258,50 @@ def test_a_failed_save_leaves_the_old_checkpoint_and_no_leftovers(tmp_path: Path
                         class_counts=COUNTS)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+TRANSFORMERS_PIPELINE = """
+import json, sys, numpy as np
+import ltzoo  # registers the CIFAR ResNets and heads with timm before transformers imports it
+from PIL import Image
+from transformers import pipeline
+from ltzoo.images import sample_images
+pipe = pipeline("image-classification", model={folder!r}, device="cpu")
+names = json.load(open({folder!r} + "/config.json"))["label_names"]
+out = pipe([Image.open(p).convert("RGB") for p in sample_images()], top_k=len(names))
+np.save({out!r}, np.array([[{{r["label"]: r["score"] for r in row}}[n] for n in names] for row in out]))
+"""
+
+
+@pytest.mark.parametrize("architecture, head, timm_builds_it", [
+    ("resnet20_cifar", "linear", True), ("resnet20_cifar", "cosine", True), ("resnet18", "linear", True),
+    ("resnet18", "cosine", False),  # timm's ResNet takes no head argument: ltzoo serves it, timm cannot
+])
+def test_a_folded_checkpoint_gives_plain_timm_and_transformers_the_calibrated_scores(
+        tmp_path: Path, architecture: str, head: str, timm_builds_it: bool):
+    source = make_folder(tmp_path / "source", architecture=architecture, head=head)
+    before = (source / "model.safetensors").read_bytes()
+    folded = ltzoo.hub.fold_checkpoint(source, tmp_path / "folded")
+    assert (source / "model.safetensors").read_bytes() == before
+    config = read_config(folded)
+    assert config["ltzoo"]["calibration"]["folded"] == {"temperature": 1.7, "output_prior": "train",
+                                                        "target_prior": "balanced"}
+    photos = sample_images()
+    original, served = ltzoo.load(source, device="cpu"), ltzoo.load(folded, device="cpu")
+    for prior in ("balanced", "train"):  # nothing applied twice, and other priors still reachable
+        np.testing.assert_allclose(served.predict_proba(photos, target_prior=prior),
+                                   original.predict_proba(photos, target_prior=prior), atol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="already folded"):
+        ltzoo.hub.fold_checkpoint(folded, tmp_path / "twice")
+    if not timm_builds_it:
+        return
+    plain = timm.create_model(f"local-dir:{folded}", pretrained=True).eval()
+    with torch.inference_mode():
+        raw = plain(served.preprocess(photos)).softmax(1).numpy()
+    np.testing.assert_allclose(raw, original.predict_proba(photos), atol=1e-5)
+    pytest.importorskip("transformers")
+    out = subprocess.run([sys.executable, "-c", TRANSFORMERS_PIPELINE.format(folder=str(folded),
+                                                                             out=str(tmp_path / "tf.npy"))],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    np.testing.assert_allclose(np.load(tmp_path / "tf.npy"), original.predict_proba(photos), atol=1e-5)

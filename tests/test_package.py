@@ -60,7 +60,11 @@ def test_ltzoo_predict_with_the_onnx_backend_runs_without_torch():
     assert out.stdout.count("%") == len(sample_images())  # one top-1 line per bundled photo
 
 
-@pytest.mark.parametrize("imports", ["import ltzoo, timm", "import timm, ltzoo", "import ltzoo; import timm.models"])
+@pytest.mark.parametrize("imports", [
+    "import ltzoo, timm", "import timm, ltzoo", "import ltzoo; import timm.models",
+    # transformers looks timm up (importlib.util.find_spec) long before it imports it
+    "import ltzoo, importlib.util; assert importlib.util.find_spec('timm'); import timm",
+])
 def test_timm_knows_ltzoo_architectures_after_import_ltzoo(imports: str):
     """In a fresh interpreter, in any import order, with nothing but ``import ltzoo``: timm builds the
     CIFAR ResNets and loads a zoo folder with its cosine head (import ltzoo itself stays torch-free)."""

@@ -34,6 +34,8 @@ def test_embedded_entry_matches_its_files(name):
     config = json.loads((entry.embedded_path / "config.json").read_text())
     assert {"top1", "top1_balanced", "ece_calibrated"} <= set(entry.metrics)  # what `ltzoo list` and the README show
     assert config["ltzoo"]["recipe"]["name"] == name
+    # num_classes is config.json's own key; repeated in model_args, transformers' TimmWrapper refuses the folder
+    assert "num_classes" not in config["model_args"]
     from ltzoo.hub import load_model
 
     model, _ = load_model(entry.embedded_path, entry.sha256)

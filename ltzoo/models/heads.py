@@ -94,6 +94,62 @@ class CosineClassifier(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
+@register_head("scaled_cosine")
+class ScaledCosineClassifier(CosineClassifier):
+    """A cosine classifier with an affine output, ``scale * cos(x, W) + bias``: what
+    :func:`fold_logit_affine` makes of a cosine head, so that a checkpoint's raw outputs are its
+    calibrated logits (scale ``1 / T``, bias the prior shift) for clients that apply no calibration.
+
+    Example:
+        >>> head = ScaledCosineClassifier(64, 10)
+        >>> float(head.scale), head.bias.shape
+        (1.0, torch.Size([10]))
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__(in_features, out_features)
+        self.scale = nn.Parameter(torch.ones(()))
+        self.bias = nn.Parameter(torch.zeros(out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x) * self.scale + self.bias
+
+
+def fold_logit_affine(classifier: nn.Module, scale: float, bias: torch.Tensor) -> nn.Module:
+    """A new classifier whose outputs are ``scale * classifier(x) + bias`` exactly: a linear head's
+    weight and bias are rescaled and shifted; a cosine head becomes a :class:`ScaledCosineClassifier`
+    (scale and bias), a scaled one composes. ``classifier`` is left as it is.
+
+    Example:
+        >>> head = nn.Linear(4, 3)
+        >>> x, shift = torch.randn(2, 4), torch.tensor([0.5, 0.0, -0.5])
+        >>> torch.allclose(fold_logit_affine(head, 2.0, shift)(x), 2.0 * head(x) + shift)
+        True
+    """
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise InvalidArgumentError(f"scale must be a finite number > 0, got {scale!r}")
+    kind = head_name(classifier)
+    out_features = classifier.out_features
+    if bias.shape != (out_features,):
+        raise InvalidArgumentError(f"bias must have shape [{out_features}], got {list(bias.shape)}")
+    reference = classifier.weight
+    bias = bias.to(device=reference.device, dtype=reference.dtype)
+    with torch.no_grad():
+        if kind == "linear":
+            if classifier.bias is None:
+                raise InvalidArgumentError("a linear classifier without a bias cannot take the prior shift")
+            folded = nn.Linear(classifier.in_features, out_features, device=reference.device, dtype=reference.dtype)
+            folded.weight.copy_(classifier.weight * scale)
+            folded.bias.copy_(classifier.bias * scale + bias)
+            return folded
+        folded = ScaledCosineClassifier(classifier.in_features, out_features).to(reference.device, reference.dtype)
+        folded.weight.copy_(classifier.weight)
+        previous_scale, previous_bias = (classifier.scale, classifier.bias) if kind == "scaled_cosine" else (1.0, 0.0)
+        folded.scale.copy_(previous_scale * torch.as_tensor(scale))
+        folded.bias.copy_(previous_bias * scale + bias)
+    return folded
+
+
 def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
     """tau-normalised classifier weights ``W_c / ||W_c||^tau`` (Kang et al. ICLR 2020, Eq. 4).
 
