@@ -27,6 +27,8 @@ from .runtime import ONNX_NAME, ImagePreprocessor
 
 OUTPUTS = ("logits", "probs")
 DATA_CONFIG_KEYS = ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")
+# the oldest ONNX opset asked for: the legacy exporter's floor (the dynamo exporter writes 18 or newer)
+MIN_OPSET = 7
 
 
 class CalibratedClassifier(nn.Module):
@@ -138,6 +140,12 @@ def export_onnx(
 
     Returns the verification report (max |logit difference|, top-1 agreement, exporter used).
     """
+    import onnx
+
+    latest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
+        raise InvalidArgumentError(f"opset must be an integer in {MIN_OPSET}..{latest} (the installed onnx's newest), "
+                                   f"got {opset!r}")
     outputs = tuple(outputs)
     if not outputs or any(o not in OUTPUTS for o in outputs):
         raise InvalidArgumentError(f"outputs must be a non-empty subset of {OUTPUTS}, got {outputs}")
@@ -161,7 +169,9 @@ def export_onnx(
     output.parent.mkdir(parents=True, exist_ok=True)
     exporter = _export(wrapper, example, output, opset, dynamic_batch, outputs)
     report = verify_onnx(wrapper, output, example, outputs)
-    report.update({"exporter": exporter, "opset": opset, "verified_on": [str(getattr(p, "name", "array")) for p in images]})
+    written = next(o.version for o in onnx.load(str(output), load_external_data=False).opset_import
+                   if o.domain in ("", "ai.onnx"))
+    report.update({"exporter": exporter, "opset": written, "requested_opset": opset, "verified_on": [str(getattr(p, "name", "array")) for p in images]})
     meta = {
         "ltzoo_version": _version(),
         "label_names": config.get("label_names"),
@@ -176,7 +186,9 @@ def export_onnx(
         "verification": report,
     }
     _write_metadata(output, {"ltzoo": json.dumps(meta)})
-    log(f"exported {output} with the {exporter} exporter (opset {opset}): max |logit diff| "
+    if written != opset:
+        log(f"note: opset {opset} was asked for; the {exporter} exporter wrote opset {written}")
+    log(f"exported {output} with the {exporter} exporter (opset {written}): max |logit diff| "
         f"{report['max_abs_logit_diff']:.2e}, top-1 agreement {100 * report['top1_agreement']:.1f}% "
         f"on {report['num_images']} images")
     return report

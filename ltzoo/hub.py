@@ -85,6 +85,9 @@ def save_pretrained(
             f"label_names ({len(label_names)}) and class_counts ({len(class_counts)}) must both have "
             f"num_classes={num_classes} entries"
         )
+    for name, value in (("calibration", calibration), ("metrics", metrics), ("recipe", recipe), ("extra", extra)):
+        if value is not None and not isinstance(value, dict):
+            raise InvalidArgumentError(f"{name} must be a dict (or None), got {type(value).__name__}: {str(value)[:60]}")
     if calibration and "temperature" in calibration:
         check_temperature(calibration["temperature"], "calibration['temperature']")
     if fold_calibration:

@@ -26,9 +26,18 @@ def load_image(path: str | Path) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             # the camera's orientation tag, as PIL-based loaders in timm / torchvision pipelines apply it
-            return to_rgb(ImageOps.exif_transpose(img))
+            return _check_size(to_rgb(ImageOps.exif_transpose(img)), str(path))
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFileError(f"image file {path} cannot be decoded: {exc}") from exc
+    except Image.DecompressionBombError as exc:  # PIL refuses to decode it: a pixel count past its limit
+        raise CorruptFileError(f"image file {path} is refused as a possible decompression bomb: {exc} "
+                               "(raise PIL.Image.MAX_IMAGE_PIXELS if the image is genuine)") from exc
+
+
+def _check_size(img: Image.Image, what: str) -> Image.Image:
+    if img.width == 0 or img.height == 0:
+        raise InvalidArgumentError(f"{what} is an empty image ({img.width}x{img.height} pixels)")
+    return img
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -55,11 +64,14 @@ def to_pil(image: Any) -> Image.Image:
     if isinstance(image, (str, Path)):
         return load_image(image)
     if isinstance(image, Image.Image):
-        return to_rgb(image)
+        return _check_size(to_rgb(image), "a PIL input")
     if hasattr(image, "detach"):  # a torch tensor (without importing torch)
-        image = image.detach().cpu().numpy()
+        image = image.detach().cpu()
+        if image.is_floating_point() and str(image.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            image = image.float()
+        image = image.numpy()
     if isinstance(image, np.ndarray):
-        return to_rgb(Image.fromarray(_array_to_uint8_hwc(image)))
+        return _check_size(to_rgb(Image.fromarray(_array_to_uint8_hwc(image))), "an array input")
     raise InvalidArgumentError(
         f"inputs must be paths, PIL images, numpy arrays or torch tensors, got {type(image).__name__}"
     )

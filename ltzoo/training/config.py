@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..data.registry import DataOptions
-from ..errors import InvalidArgumentError, MissingFileError, UnknownNameError, did_you_mean
+from ..errors import CorruptFileError, InvalidArgumentError, MissingFileError, UnknownNameError, did_you_mean
 
 RUN_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -345,8 +345,11 @@ def load_recipe_file(path: str | Path) -> dict[str, Any]:
 
 
 def _read_recipe(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as exc:  # the parser's message names the line and column
+        raise CorruptFileError(f"recipe {path} is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):
         raise InvalidArgumentError(f"recipe {path} must be a YAML mapping of options, got {type(data).__name__}")
     return data
