@@ -15,13 +15,18 @@ Models other than the CIFAR ResNets train on 224x224 images (``--image-size``), 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 
 import ltzoo
 from ltzoo.training import Trainer, resolve_config
+from ltzoo.training.config import Stage
+from ltzoo.training.epoch_loop import train_epoch
+from ltzoo.training.stages import build_stage_run
 
 
 def plain_loop(model_name: str, batch: int, steps: int, device: str, channels_last: bool, amp: bool,
@@ -63,15 +68,14 @@ def ltzoo_loop(model_name: str, batch: int, steps: int, device: str, channels_la
         "stages": [{"loss": "ce", "epochs": 1, "batch_size": batch, "warmup_epochs": 0, "lr": 0.01,
                     "max_steps_per_epoch": 5}],
     })
-    trainer = Trainer(config, "/tmp/ltzoo-bench", log=lambda _: None)
-    stage = config["stages"][0]
-    parts = trainer._prepare_stage(0, stage)
-    trainer._train_epoch(0, stage, parts, 0)  # warm-up
-    stage = {**stage, "max_steps_per_epoch": steps}
+    trainer = Trainer(config, tempfile.mkdtemp(prefix="ltzoo-bench-"), log=lambda _: None)
+    stage = Stage.from_config(config["stages"][0])
+    run = build_stage_run(trainer, 0, stage, resuming=False)
+    train_epoch(trainer, run, 0)  # warm-up (and compilation)
+    run.stage = replace(stage, max_steps_per_epoch=steps)
     # 2000 synthetic images give 15 batches of 128: repeat the sampler's draw to reach `steps`
-    parts["sampler"].total_size = parts["sampler"].num_samples = steps * batch
-    result = trainer._train_epoch(0, stage, parts, 0)
-    return result["images_per_s"]
+    run.epoch_sampler.total_size = run.epoch_sampler.num_samples = steps * batch
+    return train_epoch(trainer, run, 0)["images_per_s"]
 
 
 def _sync(device: str) -> None:

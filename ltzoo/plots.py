@@ -73,7 +73,7 @@ def per_class_accuracy_plot(
     ax.set_xscale("log")
     ax.set(xlim=(low, high), ylim=(-0.02, 1.02), xlabel="training images of the class (log scale)",
            ylabel="test accuracy of the class", title=title or "per-class accuracy")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # clear of the points, wherever the classes lie
     return _save(plt, fig, path)
 
 
@@ -107,7 +107,7 @@ def training_curves(history: list[dict[str, Any]], path: str | Path, title: str 
             acc_ax.plot(steps, values, color=color, label=key, lw=1.6 if key == "top1" else 1.0)
     acc_ax.set(xlabel="epoch (all stages)", ylabel="validation accuracy", ylim=(-0.02, 1.02),
                title=title or "validation accuracy")
-    acc_ax.legend(loc="lower right")
+    acc_ax.legend(loc="best")
     for i in range(1, len(records)):
         if records[i]["stage"] != records[i - 1]["stage"]:
             for ax in (loss_ax, acc_ax):
