@@ -15,6 +15,7 @@ Models other than the CIFAR ResNets train on 224x224 images (``--image-size``), 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from dataclasses import replace
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="torch.compile both loops")
     parser.add_argument("--image-size", type=int, default=None, help="default: 32 for *_cifar models, else 224")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--json", help="also append the figures as one JSON line to this file")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -107,6 +109,17 @@ def main() -> None:
     print(f"  plain PyTorch loop : {plain:8.1f} images/s")
     print(f"  ltzoo training step: {ours:8.1f} images/s  -> {ratio:.2f}x of plain "
           f"(target >= 0.9: {'ok' if ratio >= 0.9 else 'MISSED'})")
+    if args.json:
+        record = {"benchmark": "train_throughput", "model": args.model, "image_size": size, "batch": args.batch,
+                  "device": args.device, "device_name": _device_name(args.device), "channels_last": args.channels_last,
+                  "amp": args.amp, "compile": args.compile, "plain_images_per_s": plain,
+                  "ltzoo_images_per_s": ours, "ratio": ratio}
+        with open(args.json, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _device_name(device: str) -> str:
+    return torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else "cpu"
 
 
 if __name__ == "__main__":
