@@ -111,8 +111,8 @@ class ScaledCosineClassifier(CosineClassifier):
         self.scale = nn.Parameter(torch.ones(()))
         self.bias = nn.Parameter(torch.zeros(out_features))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x) * self.scale + self.bias
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # written out: TorchScript has no super()
+        return F.linear(F.normalize(x, dim=1), F.normalize(self.weight, dim=1)) * self.scale + self.bias
 
 
 def fold_logit_affine(classifier: nn.Module, scale: float, bias: torch.Tensor) -> nn.Module:
