@@ -13,13 +13,13 @@ speed does not depend on the weights.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from collections.abc import Callable
 
 import torch
 from PIL import Image
+from timing import append_json_line, device_name, synchronize
 
 import ltzoo
 from ltzoo.export import export_onnx
@@ -29,17 +29,13 @@ from ltzoo.images import sample_images
 
 def images_per_s(fn: Callable[[], object], batch: int, steps: int, device: str) -> float:
     fn()  # warm-up (kernels, allocator, onnxruntime's graph)
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(steps):
         fn()
-    _sync(device)
+    synchronize(device)
     return steps * batch / (time.perf_counter() - start)
 
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
 
 
 def main() -> None:
@@ -82,14 +78,13 @@ def main() -> None:
             results[f"onnxruntime_{provider}_predict_proba"] = images_per_s(
                 lambda: onnx_predictor.predict_proba(pil_batch), args.batch, max(1, args.steps // 4), args.device)
     baseline = results["torch_eager_fp32_forward"]
-    name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
+    name = device_name(args.device)
     print(f"{args.model}, batch {args.batch}, on {args.device} ({name}):")
     for key, value in results.items():
         print(f"  {key:<48}{value:10.1f} images/s  {value / baseline:5.2f}x of the bare fp32 forward")
     if args.json:
-        with open(args.json, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"benchmark": "predict_throughput", "model": args.model, "batch": args.batch,
-                                "device": args.device, "device_name": name, "images_per_s": results}) + "\n")
+        append_json_line(args.json, {"benchmark": "predict_throughput", "model": args.model, "batch": args.batch,
+                                     "device": args.device, "device_name": name, "images_per_s": results})
 
 
 if __name__ == "__main__":

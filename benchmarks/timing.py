@@ -28,3 +28,28 @@ def interleaved_medians(
                 fn()
                 samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def synchronize(device: str) -> None:
+    """Waits for queued GPU work, so that a timer read measures it (a no-op on the CPU)."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def device_name(device: str) -> str:
+    """The GPU's name, or ``"cpu"``: what a benchmark's figures were measured on."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.get_device_name(torch.device(device))
+    return "cpu"
+
+
+def append_json_line(path: str, record: dict) -> None:
+    """Adds ``record`` as one JSON line to ``path`` (benchmarks/gpu_session.sh collects them)."""
+    import json
+
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")

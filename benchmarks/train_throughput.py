@@ -15,13 +15,13 @@ Models other than the CIFAR ResNets train on 224x224 images (``--image-size``), 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
+from timing import append_json_line, device_name, synchronize
 
 import ltzoo
 from ltzoo.training import Trainer, resolve_config
@@ -53,11 +53,11 @@ def plain_loop(model_name: str, batch: int, steps: int, device: str, channels_la
 
     for i in range(5):
         step(i)
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     for i in range(steps):
         step(i)
-    _sync(device)
+    synchronize(device)
     return steps * batch / (time.perf_counter() - start)
 
 
@@ -78,10 +78,6 @@ def ltzoo_loop(model_name: str, batch: int, steps: int, device: str, channels_la
     run.epoch_sampler.total_size = run.epoch_sampler.num_samples = steps * batch
     return train_epoch(trainer, run, 0)["images_per_s"]
 
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
 
 
 def main() -> None:
@@ -111,15 +107,10 @@ def main() -> None:
           f"(target >= 0.9: {'ok' if ratio >= 0.9 else 'MISSED'})")
     if args.json:
         record = {"benchmark": "train_throughput", "model": args.model, "image_size": size, "batch": args.batch,
-                  "device": args.device, "device_name": _device_name(args.device), "channels_last": args.channels_last,
+                  "device": args.device, "device_name": device_name(args.device), "channels_last": args.channels_last,
                   "amp": args.amp, "compile": args.compile, "plain_images_per_s": plain,
                   "ltzoo_images_per_s": ours, "ratio": ratio}
-        with open(args.json, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-
-
-def _device_name(device: str) -> str:
-    return torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else "cpu"
+        append_json_line(args.json, record)
 
 
 if __name__ == "__main__":

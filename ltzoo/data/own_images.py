@@ -20,7 +20,7 @@ from .file_datasets import CSVDataset, FileImageDataset, FolderDataset, ListData
 from .registry import DataOptions, register_dataset
 
 # a data folder in split layout: these sub-folders, each of class sub-folders
-SPLIT_FOLDERS = {"train": "train", "val": "val", "test": "test"}
+SPLIT_FOLDERS = ("train", "val", "test")
 # the share of the rarest class's images the held-out validation split may take per class
 HOLDOUT_SHARE = 0.2
 
@@ -43,12 +43,12 @@ def open_images(source: str | Path, classes: list[str] | None = None) -> FileIma
 def split_layout(root: Path) -> dict[str, Path] | None:
     """``{"train": root/train, "val": ..., "test": ...}`` when ``root`` holds only split folders
     (``train`` required), else None (``root`` is itself a folder of class sub-folders)."""
-    if not root.is_dir() or not (root / SPLIT_FOLDERS["train"]).is_dir():
+    if not root.is_dir() or not (root / "train").is_dir():
         return None
     children = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    if not children <= set(SPLIT_FOLDERS.values()):
+    if not children <= set(SPLIT_FOLDERS):
         return None
-    return {split: root / name for split, name in SPLIT_FOLDERS.items() if (root / name).is_dir()}
+    return {split: root / split for split in SPLIT_FOLDERS if (root / split).is_dir()}
 
 
 def balanced_holdout(targets: np.ndarray, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
