@@ -8,8 +8,9 @@ augmentation, task, loss with input checks, SGD). The plain loop feeds pre-augme
     python benchmarks/train_throughput.py [--model resnet32_cifar] [--batch 128] [--steps 60]
         [--channels-last] [--device cpu] [--amp] [--compile] [--image-size N]
 
-Models other than the CIFAR ResNets train on 224x224 images (``--image-size``), e.g. on a GPU:
-``--model resnet50 --device cuda --amp --channels-last``.
+Models other than the CIFAR ResNets train on 224x224 images (``--image-size``). On a GPU, bf16
+autocast and channels_last are on unless ``--no-amp`` / ``--no-channels-last`` (on the CPU off
+unless asked): ``python benchmarks/train_throughput.py --model resnet50 --device cuda``.
 """
 
 from __future__ import annotations
@@ -79,15 +80,16 @@ def ltzoo_loop(model_name: str, batch: int, steps: int, device: str, channels_la
     return train_epoch(trainer, run, 0)["images_per_s"]
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="resnet32_cifar")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--channels-last", action="store_true")
-    parser.add_argument("--amp", action="store_true", help="bf16 autocast")
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                        help="default: on for CUDA, off on the CPU")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                        help="bf16 autocast (default: on for CUDA, off on the CPU)")
     parser.add_argument("--compile", action="store_true", help="torch.compile both loops")
     parser.add_argument("--image-size", type=int, default=None, help="default: 32 for *_cifar models, else 224")
     parser.add_argument("--threads", type=int, default=None)
@@ -95,6 +97,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    on_gpu = args.device.startswith("cuda")
+    args.amp = on_gpu if args.amp is None else args.amp
+    args.channels_last = on_gpu if args.channels_last is None else args.channels_last
     size = args.image_size or (32 if args.model.endswith("_cifar") else 224)
     options = (args.device, args.channels_last, args.amp, args.compile, size)
     plain = plain_loop(args.model, args.batch, args.steps, *options)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._validation import as_distribution, resolve_prior
 from .errors import InvalidArgumentError
 from .metrics import expected_calibration_error
 
@@ -95,23 +95,11 @@ def prior_shift(
 
 
 def _resolve_prior(prior: Any, train: torch.Tensor, name: str) -> torch.Tensor:
-    if isinstance(prior, str):
-        if prior == "train":
-            return train
-        if prior == "balanced":
-            return torch.full_like(train, 1.0 / train.numel())
-        raise InvalidArgumentError(f"{name} must be 'balanced', 'train' or C numbers, got {prior!r}")
-    dist = _as_distribution(prior, name)
-    if dist.numel() != train.numel():
-        raise InvalidArgumentError(f"{name} must have {train.numel()} entries, got {dist.numel()}")
-    return dist
+    return torch.as_tensor(resolve_prior(prior, train.numpy(), name))
 
 
 def _as_distribution(values: Any, name: str) -> torch.Tensor:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
-        raise InvalidArgumentError(f"{name} must be C non-negative finite numbers with a positive sum, got {arr[:10]}")
-    return torch.as_tensor(arr / arr.sum())
+    return torch.as_tensor(as_distribution(values, name))
 
 
 def apply_calibration(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:

@@ -33,12 +33,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'name':<40}{'dataset':<36}{'status':<12}top-1")
+    print(f"{'name':<40}{'dataset':<40}{'status':<12}top-1")
     for row in rows:
-        status = "embedded" if row["embedded"] else "published" if row["published"] else \
-            "recipe" if row["recipe_ready"] else "planned"
+        status = "embedded" if row["embedded"] else "published" if row["published"] else "recipe"
         top1 = row["metrics"].get("top1")
-        print(f"{row['name']:<40}{row['dataset']:<36}{status:<12}{'' if top1 is None else f'{100 * top1:.1f}'}")
+        print(f"{row['name']:<40}{row['dataset']:<40}{status:<12}{'' if top1 is None else f'{100 * top1:.1f}'}")
     return 0
 
 

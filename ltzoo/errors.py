@@ -25,6 +25,8 @@ __all__ = [
     "TrainingDivergedError",
     "RunFolderInUseError",
     "RunExistsError",
+    "HubError",
+    "StorageFullError",
 ]
 
 
@@ -102,3 +104,12 @@ class RunExistsError(LtzooError, FileExistsError):
 class MissingDependencyError(LtzooError, ImportError):
     """An optional part of ltzoo is used without the packages it needs (training and the torch
     backend: torch, torchvision and timm, the ``ltzoo[torch]`` extra)."""
+
+
+class HubError(LtzooError, ConnectionError):
+    """The Hugging Face Hub could not be reached, or refused a request (publishing, a lookup)."""
+
+
+class StorageFullError(LtzooError, OSError):
+    """A file could not be written: the disk (or the user's quota) is full. The previous version
+    of the file is kept."""

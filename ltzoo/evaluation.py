@@ -31,6 +31,7 @@ def collect_logits(
     autocast: Callable[[], Any] | None = None,
     channels_last: bool = False,
     num_workers: int = 0,
+    decode_on_device: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The float32 logits of ``model`` on ``data`` and the targets, on the CPU.
 
@@ -40,7 +41,7 @@ def collect_logits(
             only), or ``(inputs, targets)`` a predictor reads (paths, PIL images, arrays).
         batch_size, data_config, device, num_workers: how a model's batches are made from a split
             (``data_config``: the checkpoint's ``pretrained_cfg`` preprocessing; ``num_workers``:
-            DataLoader workers decoding image files).
+            DataLoader workers reading image files; ``decode_on_device``: decode them on ``device``).
         autocast: a context factory for the forward pass (mixed precision); channels_last: the
             memory format of a model's batches.
     """
@@ -52,7 +53,7 @@ def collect_logits(
         if data_config is None:
             raise InvalidArgumentError("evaluating a model on a split needs its data_config (mean, std, input size)")
         data = data.batches(batch_size, train=False, data_config=data_config, device=device,
-                            num_workers=num_workers).epoch()
+                            num_workers=num_workers, decode_on_device=decode_on_device).epoch()
     was_training = model.training
     model.eval()
     logits, labels = [], []

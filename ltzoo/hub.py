@@ -18,11 +18,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._storage import raise_if_full
 from ._validation import as_class_counts, check_count, check_temperature
-from .download import sha256_of, snapshot  # noqa: F401  (re-exported: ltzoo.hub's public API)
+from .download import hub_failures, sha256_of, snapshot, verify_sha256  # noqa: F401  (sha256_of, snapshot: API)
 from .errors import (
-    ChecksumMismatchError,
     CorruptFileError,
+    HubError,
     InvalidArgumentError,
     MissingFileError,
     UnsafeCheckpointError,
@@ -128,6 +129,9 @@ def save_pretrained(
             os.chmod(staging / name, 0o644)  # readable like any saved file
         os.chmod(staging, 0o755)  # mkdtemp makes it private; it becomes the checkpoint folder
         _swap_in(staging, target)
+    except (OSError, RuntimeError) as exc:
+        raise_if_full(exc, target)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
@@ -302,12 +306,7 @@ def read_weights(path: str | Path, sha256: str | None = None) -> dict[str, torch
         where = f"{path} has no {WEIGHTS_NAME}" if path.is_dir() else f"no weights file at {path}"
         raise MissingFileError(where)
     if sha256 is not None:
-        actual = sha256_of(weights)
-        if actual != sha256.lower():
-            raise ChecksumMismatchError(
-                f"{weights} has sha256 {actual}, the registry pins {sha256}: the download is corrupt or "
-                "was replaced; delete it from the cache and download again"
-            )
+        verify_sha256(weights, sha256)
     try:
         return load_file(str(weights))
     except Exception as exc:
@@ -362,11 +361,17 @@ def push(
     if not (folder / WEIGHTS_NAME).is_file():
         raise MissingFileError(f"{folder} has no {WEIGHTS_NAME}: nothing to publish")
     api = HfApi(token=token)
-    api.create_repo(repo_id, private=private, exist_ok=True)
-    info = api.upload_folder(
-        repo_id=repo_id, folder_path=str(folder), revision=revision,
-        commit_message=commit_message or f"Upload {folder.name} with ltzoo",
-    )
-    if tag:
-        api.create_tag(repo_id, tag=tag, revision=info.oid)
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        info = api.upload_folder(
+            repo_id=repo_id, folder_path=str(folder), revision=revision,
+            commit_message=commit_message or f"Upload {folder.name} with ltzoo",
+        )
+        if tag:
+            api.create_tag(repo_id, tag=tag, revision=info.oid)
+    except hub_failures() as exc:
+        raise HubError(
+            f"publishing {folder} to {repo_id} on {api.endpoint} failed: {type(exc).__name__}: {exc} (check the "
+            "network, HF_ENDPOINT and the token; nothing is lost, the folder is unchanged)"
+        ) from exc
     return info.oid

@@ -106,6 +106,11 @@ def as_image_list(inputs: Any) -> list[Any]:
         return [inputs]
     if ndim == 4:
         return list(inputs)
+    if ndim is not None or not hasattr(inputs, "__iter__"):  # None, a number, a 1-D or 5-D array
+        raise InvalidArgumentError(
+            "inputs must be an image (a path, a PIL image, an HxW / HxWxC array or CxHxW tensor), a 4-D batch or a "
+            f"sequence of images, got {type(inputs).__name__}" + (f" of {ndim} dimensions" if ndim is not None else "")
+        )
     items = list(inputs)
     if not items:
         raise InvalidArgumentError("inputs is empty: pass at least one image")

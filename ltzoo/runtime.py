@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ._validation import check_count
-from .errors import InvalidArgumentError, MissingFileError
+from ._validation import as_distribution, check_count, resolve_prior
+from .errors import CorruptFileError, InvalidArgumentError, MissingFileError
 from .images import as_image_list, to_pil
 
 ONNX_NAME = "model.onnx"
@@ -129,7 +129,11 @@ class OnnxPredictor:
         available = ort.get_available_providers()
         if providers is None:
             providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
-        self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        try:
+            self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) are not exported
+            raise CorruptFileError(f"{path} cannot be loaded as an ONNX model (truncated or not ONNX?): "
+                                   f"{type(exc).__name__}: {exc}") from exc
         self.path = path
         self.metadata = self._read_metadata()
         self.input_name = self.session.get_inputs()[0].name
@@ -143,12 +147,16 @@ class OnnxPredictor:
         props = self.session.get_modelmeta().custom_metadata_map
         if "ltzoo" not in props:
             num_classes = self.session.get_outputs()[0].shape[-1]
+            height, width = self.session.get_inputs()[0].shape[-2:]
+            static = isinstance(height, int) and isinstance(width, int)
+            data_config = {"input_size": (3, height, width)} if static else {}
             warnings.warn(
-                f"{self.path} carries no ltzoo metadata: using defaults (ImageNet mean/std, 224 px bilinear "
-                "crop 0.875, temperature 1, no prior shift, labels '0'..'C-1', float NCHW input)",
+                f"{self.path} carries no ltzoo metadata: using defaults (ImageNet mean/std, "
+                f"{f'its {height}x{width} input' if static else '224 px'} with a bilinear crop of 0.875, temperature "
+                "1, no prior shift, labels '0'..'C-1', float NCHW input)",
                 stacklevel=3,
             )
-            return {"data_config": {}, "input_format": "float32_nchw", "label_names": None,
+            return {"data_config": data_config, "input_format": "float32_nchw", "label_names": None,
                     "num_classes": num_classes if isinstance(num_classes, int) else None,
                     "calibration": {}, "class_counts": None, "exported_target_prior": None}
         meta = json.loads(props["ltzoo"])
@@ -204,16 +212,5 @@ class OnnxPredictor:
 
 
 def _log_prior(prior: Any, counts: list[int]) -> np.ndarray:
-    train = np.asarray(counts, dtype=np.float64)
-    train = train / train.sum()
-    if isinstance(prior, str):
-        if prior == "train":
-            return np.log(train)
-        if prior == "balanced":
-            return np.full_like(train, -np.log(len(train)))
-        raise InvalidArgumentError(f"target_prior must be 'balanced', 'train' or C numbers, got {prior!r}")
-    dist = np.asarray(prior, dtype=np.float64)
-    if dist.shape != train.shape or np.any(dist < 0) or dist.sum() <= 0:
-        raise InvalidArgumentError(f"target_prior must be {len(train)} non-negative numbers with a positive sum")
-    with np.errstate(divide="ignore"):
-        return np.log(dist / dist.sum())
+    with np.errstate(divide="ignore"):  # a class the target prior leaves out: log 0 = -inf, probability 0
+        return np.log(resolve_prior(prior, as_distribution(counts, "class_counts"), "target_prior"))

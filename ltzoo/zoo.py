@@ -12,17 +12,21 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import NotPublishedError, UnknownNameError
+from ._dependencies import require_torch
+from .errors import MissingDependencyError, NotPublishedError, UnknownNameError
 
 HUB_ORG = "ltzoo"
 EMBEDDED_DIR = Path(__file__).resolve().parent / "assets" / "models"
 ZOO_TABLE = EMBEDDED_DIR.parent / "zoo.md"  # the zoo, one row per model
+WEIGHTS_FILE, CONFIG_FILE, ONNX_FILE = "model.safetensors", "config.json", "model.onnx"
 
 
 @dataclass(frozen=True)
 class ZooEntry:
-    """One named model. ``revision`` and ``sha256`` pin the published weights (None: not
-    published yet); ``embedded`` entries ship inside the package."""
+    """One named model. ``revision`` pins the published repository (None: not published yet);
+    ``sha256``, ``config_sha256`` and ``onnx_sha256`` pin its ``model.safetensors``, its
+    ``config.json`` (labels, calibration) and its ``model.onnx``, all verified when it loads;
+    ``embedded`` entries ship inside the package."""
 
     name: str
     architecture: str
@@ -32,8 +36,15 @@ class ZooEntry:
     repo_id: str
     revision: str | None = None
     sha256: str | None = None
+    config_sha256: str | None = None
+    onnx_sha256: str | None = None
     params_m: float | None = None
-    recipe_ready: bool = True  # False: ltzoo/recipes has no recipe for it yet
+
+    @property
+    def pins(self) -> dict[str, str]:
+        """The sha256 of each file the entry pins, by file name."""
+        files = {WEIGHTS_FILE: self.sha256, CONFIG_FILE: self.config_sha256, ONNX_FILE: self.onnx_sha256}
+        return {name: sha256 for name, sha256 in files.items() if sha256}
 
     @property
     def embedded_path(self) -> Path:
@@ -41,18 +52,18 @@ class ZooEntry:
 
     @property
     def is_embedded(self) -> bool:
-        return (self.embedded_path / "model.safetensors").is_file()
+        return (self.embedded_path / WEIGHTS_FILE).is_file()
 
     @property
     def is_published(self) -> bool:
         return self.revision is not None
 
     def how_to_produce(self) -> str:
+        """The commands that train and publish this entry, then what the run needs (the data
+        under ``--data-dir``, the expected GPU-hours; read from its recipe)."""
         command = (f"python -m train {self.recipe} --data-dir DATA && "
                    f"ltzoo push runs/{self.recipe}/model {self.repo_id}")
-        if not self.recipe_ready:
-            return f"(its training recipe, ltzoo/recipes/{self.recipe}.yaml, is not written yet; once it is:) {command}"
-        return command
+        return f"{command}\n  {_training_needs(self.recipe)}"
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -74,33 +85,64 @@ def _embedded_metrics(folder: Path) -> dict[str, float]:
     return {k: metrics[k] for k in HEADLINE_METRICS if metrics.get(k) is not None}
 
 
+def _training_needs(recipe: str) -> str:
+    """What training ``recipe`` needs (ltzoo.training.estimates), or how to install what reads it."""
+    try:
+        require_torch("training a zoo model")
+    except MissingDependencyError as exc:
+        return str(exc)
+    from .recipes import recipe_path
+    from .training import load_recipe_file, resolve_config
+    from .training.estimates import training_needs
+
+    return training_needs(resolve_config(load_recipe_file(recipe_path(recipe))))
+
+
 def _read_table(path: Path) -> dict[str, ZooEntry]:
-    """The entries of the zoo's table (a Markdown table: name, method, architecture, dataset, recipe)."""
+    """The entries of the zoo's table (a Markdown table: name, method, architecture, dataset)."""
     entries = {}
     rows = [line.strip().strip("|") for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
     for row in rows[2:]:  # after the header and its separator
-        name, method, architecture, dataset, recipe = (cell.strip() for cell in row.split("|"))
+        name, method, architecture, dataset = (cell.strip() for cell in row.split("|"))
         entries[name] = ZooEntry(name=name, architecture=architecture, dataset=dataset, method=method, recipe=name,
-                                 repo_id=f"{HUB_ORG}/{name}", recipe_ready=recipe == "ready")
+                                 repo_id=f"{HUB_ORG}/{name}")
     return entries
 
 
-def _pinned(sha256: str, params_m: float = 0.464) -> dict[str, Any]:
-    """The fields an embedded entry pins: the sha256 of its model.safetensors (verified on load)
-    and its parameter count in millions (resnet32_cifar's by default). Its metrics are read from
-    its config.json."""
-    return {"sha256": sha256, "params_m": params_m}
+def _pinned(weights: str, config: str, onnx: str | None = None, params_m: float = 0.464) -> dict[str, Any]:
+    """The fields an embedded entry pins: the sha256 of its model.safetensors, config.json and
+    model.onnx (verified on load), and its parameter count in millions (resnet32_cifar's by
+    default). Its metrics are read from its config.json."""
+    return {"sha256": weights, "config_sha256": config, "onnx_sha256": onnx, "params_m": params_m}
 
 
 # weights shipped inside the package (ltzoo/assets/models/<name>/); tests/test_zoo.py checks the
 # pins against each folder's files and re-scores the weights on the real test split
 _EMBEDDED: dict[str, dict[str, Any]] = {
-    "gcl-resnet32-cifar10lt": _pinned("c72526ff26dc0918185459959e6afc46855ee1d4e0db450b563a50567935064e"),
-    "ce-resnet32-cifar10lt": _pinned("76f6c56183157e31af1ff93d8c94ad6c7cdd76f9e2b8ae498fe3d0c61d343897"),
-    "ldam-drw-resnet32-cifar10lt": _pinned("cfc82d77feb723580df7a589b0f08da05577496e23cd88e6c1dbc48c794869ce"),
-    "cibl-resnet32-cifar10lt": _pinned("d278ba0027894352e1b48586f95a10da4d63a46b6d2d2689e7f51efef98f0f9b"),
-    "cb-focal-resnet32-cifar10lt": _pinned("207db4befc67c99a6f7d35209d737bd79d893e99ea15d641d8e85d48a82bcec6"),
-    "scl-rsg-ldam-resnet32-cifar10lt": _pinned("e9e63f069272c483f4788b3d443c2f1c743fd0eb731c77efb803a506c00b68bf"),
+    "gcl-resnet32-cifar10lt": _pinned(
+        "c72526ff26dc0918185459959e6afc46855ee1d4e0db450b563a50567935064e",
+        "083f6ac0b5994df69f9f2d55180952c8ee4b34c5c744801e38ccad8953fe01da",
+        "92f0b34f90752fde6646d85811d2380d1398ba7c4efdb7ca06ff3fd3d4f0706e"),
+    "ce-resnet32-cifar10lt": _pinned(
+        "76f6c56183157e31af1ff93d8c94ad6c7cdd76f9e2b8ae498fe3d0c61d343897",
+        "4bc94a1e9e6421603a43efd3e699f510c2872b3fd8dfc648a9206d7fa123aa8f",
+        "c1361e79c9571357d82ad39a8e3e27075ca52b692e7bbf26066a8be988ef3662"),
+    "ldam-drw-resnet32-cifar10lt": _pinned(
+        "cfc82d77feb723580df7a589b0f08da05577496e23cd88e6c1dbc48c794869ce",
+        "0e53966b1cde07801699f250b16f479d1be7bf3a4e7f02dfbe3e781c2e22e7de",
+        "60cd690d5d78a5de10bc7d5d7c5bd04f46bc8f0db3fe3bdd06903b6eb806f205"),
+    "cibl-resnet32-cifar10lt": _pinned(
+        "d278ba0027894352e1b48586f95a10da4d63a46b6d2d2689e7f51efef98f0f9b",
+        "8ce0f7468f3731449596f2dd5bfc95b41269beaaffc9f1ce93431bcaf9a64796",
+        "4fdbed36ea3dd4fee802dc739ce653990b230cc25fd42bc3ed277c557577045e"),
+    "cb-focal-resnet32-cifar10lt": _pinned(
+        "207db4befc67c99a6f7d35209d737bd79d893e99ea15d641d8e85d48a82bcec6",
+        "3a577424b531834006c36384f9deb3999f29821c33af9c990cd0ac2931cbc4fa",
+        "f1a4097b446c771d9775ae4bbd08510909277f675c28eb39e1b8af4185a061ba"),
+    "scl-rsg-ldam-resnet32-cifar10lt": _pinned(
+        "e9e63f069272c483f4788b3d443c2f1c743fd0eb731c77efb803a506c00b68bf",
+        "899a4f02f3ee06c76a154aed3ad2a310bc49e170e80a4a9ef9798e218706e4e6",
+        "3f7c873add77815b65b8f43c411cddb033d555c360c7871b9e98e6ac74308250"),
 }
 
 _ZOO: dict[str, ZooEntry] = _read_table(ZOO_TABLE)

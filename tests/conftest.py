@@ -40,3 +40,15 @@ def cifar100_root() -> Path:
         if (candidate / "cifar-100-python").is_dir():
             return candidate
     pytest.skip("CIFAR-100 not found (set LTZOO_CIFAR100 to the folder holding cifar-100-python)")
+
+
+@pytest.fixture(scope="session")
+def tiny_imagenet_root() -> Path:
+    """The folder holding ``tiny-imagenet-200``: ``$LTZOO_TINY_IMAGENET`` or the shared data folder.
+    CI has neither (../shared/tools/tiny-imagenet rebuilds it), so these tests skip there."""
+    candidates = [Path(os.environ["LTZOO_TINY_IMAGENET"])] if os.environ.get("LTZOO_TINY_IMAGENET") else []
+    candidates += [path for path in [shared_data_dir()] if path is not None]
+    for candidate in candidates:
+        if (candidate / "tiny-imagenet-200" / "wnids.txt").is_file():
+            return candidate
+    pytest.skip("Tiny-ImageNet-200 not found (set LTZOO_TINY_IMAGENET to the folder holding tiny-imagenet-200)")

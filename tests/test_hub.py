@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from ltzoo.errors import (
     CorruptFileError,
     InvalidArgumentError,
     MissingFileError,
+    StorageFullError,
     UnsafeCheckpointError,
 )
 from ltzoo.hub import load_model, read_config, save_pretrained, sha256_of
@@ -249,11 +251,12 @@ def test_a_failed_save_leaves_the_old_checkpoint_and_no_leftovers(tmp_path: Path
     before = {p.name: p.read_bytes() for p in target.iterdir()}
     (tmp_path / ".model.staging-killed").mkdir()  # what a SIGKILL during an earlier save left
 
-    def card_fails(*args, **kwargs):
-        raise OSError("No space left on device")
+    def card_fails(*args, **kwargs):  # the disk fills up while the folder is staged
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("ltzoo.card.model_card", card_fails)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(StorageFullError, match="writing .*model failed: no space left on its disk .* the previous "
+                                               "model is kept"):
         save_pretrained(ltzoo.create_model("resnet20_cifar", num_classes=5), target, label_names=NAMES,
                         class_counts=COUNTS)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before

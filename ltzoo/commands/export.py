@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from ..loader import resolve_checkpoint
     from ..runtime import ImagePreprocessor
 
-    folder, sha256 = resolve_checkpoint(args.model)
-    model, config = load_model(folder, sha256)
+    folder = resolve_checkpoint(args.model)
+    model, config = load_model(folder)
     output = output_path(args.model, folder, args.output)
     export_onnx(model, config, output, opset=args.opset, dynamic_batch=args.batch == "dynamic",
                 uint8_input=args.uint8_input, outputs=args.outputs.split(","), target_prior=args.target_prior)

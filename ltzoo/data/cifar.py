@@ -11,7 +11,7 @@ from PIL import Image
 
 from ..errors import MissingFileError
 from .bundle import DataBundle, Split
-from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets
+from .class_counts import cifar_lt_counts, cifar_lt_indices, counts_from_targets, heldout_indices
 from .registry import DataOptions, register_dataset
 
 __all__ = ["CIFAR10LT", "CIFAR100LT"]
@@ -88,13 +88,7 @@ class _CIFARLT:
         of each class. Classes the subsampling kept whole (the head class of CIFAR-LT keeps all
         its images) have none to give and are absent; callers report this.
         """
-        rng = np.random.RandomState(seed)
-        pool_targets = self._full_targets[self.discarded_indices]
-        chosen = []
-        for cls in range(self.num_classes):
-            pool = self.discarded_indices[pool_targets == cls]
-            chosen.append(rng.permutation(pool)[:per_class])
-        picked = np.sort(np.concatenate(chosen))
+        picked = heldout_indices(self._full_targets, self.discarded_indices, self.num_classes, per_class, seed)
         return self._full_data[picked], self._full_targets[picked]
 
     def __len__(self) -> int:
@@ -163,13 +157,17 @@ def _cifar_bundle(cls: type[_CIFARLT], options: DataOptions) -> DataBundle:
     )
 
 
-@register_dataset("cifar10_lt", title="CIFAR-10-LT", hub_id="cifar10", ratio_in_title=True)
+@register_dataset("cifar10_lt", title="CIFAR-10-LT", hub_id="cifar10", ratio_in_title=True,
+                  layout="cifar-10-batches-py/ (CIFAR-10's python version; torchvision's "
+                         "CIFAR10(download=True) fetches it)")
 def cifar10_lt(options: DataOptions) -> DataBundle:
     """CIFAR-10-LT; validation = a balanced split of the images the subsampling discarded."""
     return _cifar_bundle(CIFAR10LT, options)
 
 
-@register_dataset("cifar100_lt", title="CIFAR-100-LT", hub_id="cifar100", ratio_in_title=True)
+@register_dataset("cifar100_lt", title="CIFAR-100-LT", hub_id="cifar100", ratio_in_title=True,
+                  layout="cifar-100-python/ (CIFAR-100's python version; torchvision's "
+                         "CIFAR100(download=True) fetches it)")
 def cifar100_lt(options: DataOptions) -> DataBundle:
     """CIFAR-100-LT; validation as for CIFAR-10-LT."""
     return _cifar_bundle(CIFAR100LT, options)

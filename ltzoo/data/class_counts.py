@@ -84,6 +84,18 @@ def cifar_lt_indices(targets: Any, counts: Sequence[int], seed: int = 0) -> np.n
     return np.concatenate(kept)
 
 
+def heldout_indices(targets: Any, pool: np.ndarray, num_classes: int, per_class: int, seed: int = 0) -> np.ndarray:
+    """A balanced validation split drawn from ``pool`` (indices into ``targets``, e.g. the images
+    the long-tailed subsampling discarded): up to ``per_class`` of each class, chosen with
+    ``RandomState(seed)`` class by class; sorted. Classes the subsampling kept whole (the head
+    class) have none to give and are absent."""
+    labels = np.asarray(targets)
+    rng = np.random.RandomState(seed)
+    pool_targets = labels[pool]
+    chosen = [rng.permutation(pool[pool_targets == cls])[:per_class] for cls in range(num_classes)]
+    return np.sort(np.concatenate(chosen))
+
+
 def shot_groups(
     class_counts: Any, many_min: int = MANY_SHOT_MIN, few_max: int = FEW_SHOT_MAX
 ) -> dict[str, np.ndarray]:

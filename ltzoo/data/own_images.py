@@ -81,7 +81,8 @@ def _split(dataset: FileImageDataset) -> Split:
     return Split(np.asarray(dataset.targets, dtype=np.int64), dataset=dataset)
 
 
-@register_dataset("images", title="your images", hub_id="custom")
+@register_dataset("images", title="your images", hub_id="custom",
+                  layout="a folder of class sub-folders (or train/ val/ test/ folders of them), a CSV or a split list")
 def own_images(options: DataOptions) -> DataBundle:
     """A user's images: ``data_dir`` is a folder of class sub-folders (or of ``train`` / ``val`` /
     ``test`` folders of them), a CSV or a split list; ``val_data`` / ``test_data`` name the other

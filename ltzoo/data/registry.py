@@ -9,6 +9,8 @@ touches that module and its test.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -37,6 +39,18 @@ class DataOptions:
     test_data: str | None = None
     image_size: int | None = None
 
+    def __post_init__(self) -> None:
+        for key in ("data_dir", "train_list", "val_list", "test_list", "val_data", "test_data"):  # "~/data" works
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, os.path.expanduser(str(getattr(self, key))))
+        ratio = self.imbalance_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not math.isfinite(ratio) or ratio < 1:
+            raise InvalidArgumentError(f"imbalance_ratio must be a finite number >= 1 (n_max / n_min), got {ratio!r}")
+        for key, low in (("val_per_class", 1), ("dataset_seed", 0), ("image_size", 1)):
+            value = getattr(self, key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+                raise InvalidArgumentError(f"{key} must be an integer >= {low}, got {value!r}")
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> DataOptions:
         """The dataset options of a resolved recipe."""
@@ -53,13 +67,17 @@ Builder = Callable[[DataOptions], DataBundle]
 class DatasetEntry:
     """A registered dataset: ``title`` for people (cards, zoo, logs), ``hub_id`` for the model
     card's metadata; ``ratio_in_title``: the title names the imbalance ratio (CIFAR-LT, whose
-    ratio is an option, not a property of the data)."""
+    ratio is an option, not a property of the data); ``layout``: what ``data_dir`` must hold (the
+    zoo says it when it tells how to train an entry); ``train_images``: the size of its standard
+    training split, where fixed (the zoo's training-time estimates)."""
 
     name: str
     title: str
     hub_id: str
     build: Builder
     ratio_in_title: bool = False
+    layout: str = ""
+    train_images: int | None = None
 
     def describe(self, imbalance_ratio: float | None = None) -> str:
         """The title, with the imbalance ratio where the dataset takes one."""
@@ -73,13 +91,15 @@ _ENTRIES: dict[str, DatasetEntry] = {}
 
 
 def register_dataset(
-    name: str, *, title: str, hub_id: str | None = None, ratio_in_title: bool = False
+    name: str, *, title: str, hub_id: str | None = None, ratio_in_title: bool = False, layout: str = "",
+    train_images: int | None = None,
 ) -> Callable[[Builder], Builder]:
-    """Decorator adding a dataset builder under ``name`` (``hub_id`` defaults to the name)."""
+    """Decorator adding a dataset builder under ``name`` (``hub_id`` defaults to the name); see
+    :class:`DatasetEntry` for the rest."""
 
     def decorator(build: Builder) -> Builder:
         _BUILDERS.register(name)(build)
-        _ENTRIES[name] = DatasetEntry(name, title, hub_id or name, build, ratio_in_title)
+        _ENTRIES[name] = DatasetEntry(name, title, hub_id or name, build, ratio_in_title, layout, train_images)
         return build
 
     return decorator

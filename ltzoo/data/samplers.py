@@ -8,6 +8,7 @@ the class distribution is what a single process would see.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +18,7 @@ import torch
 from torch.utils.data import Sampler
 
 from .._registry import Registry
-from .._validation import as_class_counts, check_positive
+from .._validation import as_class_counts, as_labels, check_positive
 from ..class_weights import class_weights
 from ..errors import InvalidArgumentError
 from .class_counts import counts_from_targets
@@ -45,7 +46,7 @@ class ClassWeightedSampler(Sampler[int]):
         num_replicas: int = 1,
         rank: int = 0,
     ):
-        self.targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
+        self.targets = torch.as_tensor(as_labels(targets, "targets"), dtype=torch.long)
         self.class_counts = counts_from_targets(self.targets.numpy())
         as_class_counts(self.class_counts, "class counts of targets")  # no empty class
         if num_replicas < 1 or not 0 <= rank < num_replicas:
@@ -101,7 +102,16 @@ def create_sampler(name: str, targets: Any, **kwargs: Any) -> Sampler:
     Example:
         >>> sampler = create_sampler("class_balanced", [0, 0, 0, 1], seed=1)
     """
-    return _SAMPLERS.create(name, targets, **kwargs)
+    try:
+        return _SAMPLERS.create(name, targets, **kwargs)
+    except TypeError as exc:  # samplers pass **kwargs to their base class: an unknown one ends there
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        signatures = (inspect.signature(_SAMPLERS.get(name)), inspect.signature(ClassWeightedSampler.__init__))
+        known = dict.fromkeys(p for sig in signatures for p in sig.parameters
+                              if p not in ("self", "targets", "class_weights", "kwargs"))
+        raise InvalidArgumentError(f"sampler {name!r}: {str(exc).split(') ')[-1]}; its options: "
+                                   f"{', '.join(known)}") from None
 
 
 def list_samplers(pattern: str = "*") -> list[str]:

@@ -20,6 +20,13 @@ LIST_DATASETS = {
     "places_lt": ("Places-LT", "Places_LT_train.txt", "Places_LT_val.txt", "Places_LT_test.txt"),
     "inat2018": ("iNaturalist 2018", "iNaturalist18_train.txt", "iNaturalist18_val.txt", "iNaturalist18_val.txt"),
 }
+# the images the lists point into, and the training list's size (OLTR's ImageNet-LT and Places-LT
+# lists, Liu et al. CVPR 2019; the iNaturalist 2018 competition's train list)
+LIST_IMAGES = {
+    "imagenet_lt": ("the ImageNet (ILSVRC 2012) images", 115_846),
+    "places_lt": ("the Places365-Standard images", 62_500),
+    "inat2018": ("the iNaturalist 2018 images", 437_513),
+}
 
 
 def _list_file(options: DataOptions, key: str, default_name: str | None, title: str) -> Path:
@@ -50,19 +57,24 @@ def _from_lists(options: DataOptions, title: str, names: tuple[str | None, str |
 
 def _register_list_dataset(key: str) -> None:
     title, *names = LIST_DATASETS[key]
+    images, train_images = LIST_IMAGES[key]
+    lists = ", ".join(dict.fromkeys(names))  # iNaturalist's val list is also its test list
 
     def build(options: DataOptions) -> DataBundle:
         return _from_lists(options, title, tuple(names))
 
     build.__doc__ = f"{title} from its official split lists; images under data_dir."
-    register_dataset(key, title=title)(build)
+    layout = (f"{images} and the split lists {lists} ('<path relative to --data-dir> <label>' per line; "
+              "or pass train_list= / val_list= / test_list=)")
+    register_dataset(key, title=title, layout=layout, train_images=train_images)(build)
 
 
 for _key in LIST_DATASETS:
     _register_list_dataset(_key)
 
 
-@register_dataset("list", title="split lists")
+@register_dataset("list", title="split lists", layout="the images, and split lists passed as train_list=, val_list=, "
+                  "test_list= ('<path relative to --data-dir> <label>' per line)")
 def list_dataset(options: DataOptions) -> DataBundle:
     """Any long-tailed dataset given as split lists: train_list, val_list, test_list."""
     return _from_lists(options, "the list dataset", (None, None, None))

@@ -10,7 +10,8 @@ from .class_counts import cifar_lt_counts, counts_from_targets
 from .registry import DataOptions, register_dataset
 
 
-@register_dataset("synthetic_lt", title="synthetic long-tailed images", hub_id="synthetic")
+@register_dataset("synthetic_lt", title="synthetic long-tailed images", hub_id="synthetic",
+                  layout="nothing (the images are made in memory)")
 def synthetic_lt(options: DataOptions) -> DataBundle:
     """A learnable synthetic 10-class long-tailed set of ``image_size`` (default 32) square images
     (no files needed): each class is a noisy colour gradient of its own orientation. For smoke

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import torch
 from safetensors.torch import save as safetensors_bytes
 
+from .._storage import raise_if_full
 from ..errors import CorruptFileError, MissingFileError
 
 
@@ -22,16 +23,21 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
     never half of one, and no temp file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise_if_full(exc, path)
+        raise
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        raise_if_full(exc, path)
         raise
 
 

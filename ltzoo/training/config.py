@@ -46,7 +46,17 @@ RUN_DEFAULTS: dict[str, Any] = {
     # image-file datasets: the least area share timm's RandomResizedCrop keeps (None: timm's 0.08,
     # made for ImageNet photos; small images such as 32 px ones keep more, e.g. 0.35)
     "train_crop_scale": None,
+    # the training augmentation of image-file datasets (ltzoo.data.list_train_transforms(): "timm",
+    # "pad_crop_flip"; None: timm's for image files, pad-crop-flip for in-memory CIFAR) and its options
+    "train_transform": None,
+    "train_transform_args": {},
+    # the share of the resized image the evaluation centre crop keeps (None: the model's, 0.875 for
+    # timm's ImageNet models; 1.0 evaluates small images such as Tiny-ImageNet's 64 px ones whole)
+    "crop_pct": None,
     "num_workers": 2,
+    # image files decoded (nvJPEG on a GPU) and augmented on the training device, the DataLoader
+    # workers only reading bytes: for GPU runs whose CPU loader is the wall (ltzoo.data.device_batches)
+    "decode_on_device": False,
     "seed": 0,
     "device": "auto",
     "amp": False,
@@ -203,7 +213,7 @@ def resolve_config(recipe: dict[str, Any], overrides: list[str] | None = None) -
 # momentum < 1, every number finite
 RUN_MINIMA = {"imbalance_ratio": 1, "val_per_class": 1, "dataset_seed": 0, "num_workers": 0, "threads": 1,
               "eval_batch_size": 1, "eval_every": 1, "many_shot_min": 1, "few_shot_max": 1,
-              "train_crop_scale": 0.01}
+              "train_crop_scale": 0.01, "crop_pct": 0.01}
 STAGE_MINIMA = {"epochs": 1, "batch_size": 1, "lr": 0, "backbone_lr_scale": 0, "momentum": 0, "weight_decay": 0,
                 "warmup_epochs": 0, "drs_epoch": 0, "drw_epoch": 0, "drw_beta": 0, "mixup_alpha": 0,
                 "grad_accum_steps": 1, "max_steps_per_epoch": 1}
@@ -225,8 +235,9 @@ def _check_ranges(config: dict[str, Any]) -> None:
     for option, value, low in checks:
         if value is not None and not (math.isfinite(value) and value >= low):
             raise InvalidArgumentError(f"option {option} must be a finite number >= {low}, got {value!r}")
-    if config["train_crop_scale"] is not None and config["train_crop_scale"] > 1:
-        raise InvalidArgumentError(f"option train_crop_scale is an area share in (0, 1], got {config['train_crop_scale']!r}")
+    for key in ("train_crop_scale", "crop_pct"):
+        if config[key] is not None and config[key] > 1:
+            raise InvalidArgumentError(f"option {key} is a share in (0, 1], got {config[key]!r}")
 
 
 OUTPUT_PRIORS = ("train", "balanced")
@@ -235,7 +246,7 @@ OUTPUT_PRIORS = ("train", "balanced")
 def _check_choices(config: dict[str, Any]) -> None:
     """Every option that names a registry entry names a registered one: a typo fails here, when
     the recipe is resolved, not when its stage starts (or the run ends) hours later."""
-    from ..data import list_datasets
+    from ..data import list_datasets, list_train_transforms
     from ..data.samplers import list_samplers
     from ..losses import list_losses
     from ..models import list_heads
@@ -244,16 +255,34 @@ def _check_choices(config: dict[str, Any]) -> None:
     from .tasks import list_tasks
 
     run_options = {"dataset": ("dataset", list_datasets), "head": ("head", list_heads),
-                   "output_prior": ("output prior", lambda: OUTPUT_PRIORS)}
+                   "output_prior": ("output prior", lambda: OUTPUT_PRIORS),
+                   "train_transform": ("train transform", list_train_transforms)}
     stage_options = {"type": ("stage type", list_stage_kinds),
                      "classifier_init": ("classifier initialisation", list_classifier_inits),
                      "task": ("task", list_tasks), "loss": ("loss", list_losses), "sampler": ("sampler", list_samplers),
                      "drs_sampler": ("sampler", list_samplers), "schedule": ("schedule", list_schedules)}
     for key, (kind, names) in run_options.items():
-        _check_name(config[key], key, kind, names())
+        if not (key == "train_transform" and config[key] is None):  # None: the dataset's default
+            _check_name(config[key], key, kind, names())
+    _check_train_transform(config)
     for i, stage in enumerate(config["stages"]):
         for key, (kind, names) in stage_options.items():
             _check_name(stage[key], f"stages.{i}.{key}", kind, names())
+
+
+def _check_train_transform(config: dict[str, Any]) -> None:
+    """train_transform_args are options its transform takes, and train_crop_scale (timm's crop
+    range) is not set beside another transform."""
+    from ..data import create_train_transform
+
+    name, options = config["train_transform"], config["train_transform_args"]
+    if config["train_crop_scale"] is not None and name not in (None, "timm"):
+        raise InvalidArgumentError(f"option train_crop_scale sets timm's RandomResizedCrop; train_transform {name!r} "
+                                   "does not crop that way (drop one of them)")
+    if options and name is None:
+        raise InvalidArgumentError("option train_transform_args needs train_transform (the transform they configure)")
+    if name is not None:  # builds it once on a stand-in data config: an unknown option fails here
+        create_train_transform(name, {"input_size": (3, 32, 32), "mean": (0.5,) * 3, "std": (0.5,) * 3}, **options)
 
 
 def _check_name(value: Any, option: str, kind: str, known: list[str] | tuple[str, ...]) -> None:

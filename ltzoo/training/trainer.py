@@ -77,6 +77,8 @@ class Trainer:
 
         overrides = {"input_size": (3, config["image_size"], config["image_size"])} if config["image_size"] else {}
         overrides.update({k: tuple(config[k]) for k in ("mean", "std") if config[k] is not None})
+        if config["crop_pct"] is not None:
+            overrides["crop_pct"] = config["crop_pct"]
         self.data_config = resolve_data_config(overrides, model=self.model)
         # the checkpoint records the preprocessing the model was trained and evaluated with
         self.model.pretrained_cfg = {**self.model.pretrained_cfg, **self.data_config}
@@ -166,7 +168,10 @@ class Trainer:
         if self.config["train_crop_scale"] is not None:  # image files: timm's RandomResizedCrop scale range
             data_config = {**data_config, "scale": (self.config["train_crop_scale"], 1.0)}
         return self.data.train.batches(per_rank_batch, train=True, data_config=data_config, device=self.device,
-                                       num_workers=self.config["num_workers"], views=views, drop_last=drop_last)
+                                       num_workers=self.config["num_workers"], views=views, drop_last=drop_last,
+                                       transform=self.config["train_transform"],
+                                       transform_args=self.config["train_transform_args"],
+                                       decode_on_device=self.config["decode_on_device"])
 
     def _load_init_weights(self, path: str) -> None:
         """Loads ``init_weights`` (safetensors only) into the model before its first stage."""
@@ -198,7 +203,8 @@ class Trainer:
         """The model's logits on ``split`` and its targets (see :func:`ltzoo.evaluation.collect_logits`)."""
         return collect_logits(self.model, split, batch_size=self.config["eval_batch_size"],
                               data_config=self.data_config, device=self.device, autocast=self.autocast,
-                              channels_last=self.config["channels_last"], num_workers=self.config["num_workers"])
+                              channels_last=self.config["channels_last"], num_workers=self.config["num_workers"],
+                              decode_on_device=self.config["decode_on_device"])
 
     def report(self, split: Split) -> dict[str, Any]:
         """The long-tailed report of the model on ``split``."""

@@ -5,37 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from ltzoo.data import DataOptions, create_data, dataset_entry, list_datasets, register_dataset
 from ltzoo.data.split_lists import LIST_DATASETS
 from ltzoo.errors import CorruptFileError, DuplicateNameError, InvalidArgumentError, MissingFileError, UnknownNameError
 
-COUNTS = {0: 12, 1: 5, 2: 2}
+from .stand_ins import LIST_COUNTS, write_split_lists
+
 # the list file names each split-list dataset reads from data_dir (the generic "list" takes paths)
 LIST_NAMES = {key: names for key, (_, *names) in LIST_DATASETS.items()} | {"list": ["train.txt", "val.txt", "test.txt"]}
-
-
-def _write_split_lists(root: Path, names: list[str]) -> None:
-    rng = np.random.RandomState(0)
-    for split, name in zip(("train", "val", "test"), names):
-        rows = []
-        for cls, n in (COUNTS if split == "train" else {c: 2 for c in COUNTS}).items():
-            for i in range(n):
-                path = Path(split) / str(cls) / f"{i}.png"
-                (root / path).parent.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(rng.randint(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / path)
-                rows.append(f"{path} {cls}")
-        # iNaturalist's "test" list is its validation list: written once, read twice
-        (root / name).write_text("\n".join(rows) + "\n")
 
 
 @pytest.mark.parametrize("name", list_datasets())
 def test_every_dataset_has_a_title_a_hub_id_and_names_what_it_misses(name: str, tmp_path: Path):
     entry = dataset_entry(name)
-    assert entry.name == name and entry.title and entry.hub_id
+    assert entry.name == name and entry.title and entry.hub_id and entry.layout
     assert entry.build.__doc__, "a dataset's builder says what it loads"
     if name == "synthetic_lt":  # needs no files
         bundle = create_data(name, imbalance_ratio=10)
@@ -48,13 +33,13 @@ def test_every_dataset_has_a_title_a_hub_id_and_names_what_it_misses(name: str, 
 @pytest.mark.parametrize("name", sorted(LIST_NAMES))
 def test_split_list_datasets_build_from_their_files(name: str, tmp_path: Path):
     names = LIST_NAMES[name]
-    _write_split_lists(tmp_path, names)
+    write_split_lists(tmp_path, names)
     options = DataOptions(data_dir=str(tmp_path))
     if name == "list":
         options = DataOptions(data_dir=str(tmp_path), **{f"{s}_list": str(tmp_path / n)
                                                           for s, n in zip(("train", "val", "test"), names)})
     bundle = create_data(name, options)
-    assert bundle.class_counts.tolist() == list(COUNTS.values()) and bundle.num_classes == 3
+    assert bundle.class_counts.tolist() == list(LIST_COUNTS.values()) and bundle.num_classes == 3
     assert len(bundle.val) == len(bundle.test) == 6
     assert all(Path(p).is_file() for p in bundle.train.inputs())
 
@@ -76,7 +61,7 @@ def test_registry_mistakes_are_named():
 
 
 def test_a_val_or_test_label_beyond_the_training_classes_is_named(tmp_path: Path):
-    _write_split_lists(tmp_path, LIST_NAMES["list"])
+    write_split_lists(tmp_path, LIST_NAMES["list"])
     (tmp_path / "test.txt").write_text("test/0/0.png 0\ntest/1/0.png 3\n")  # the training list has classes 0..2
     options = {f"{s}_list": str(tmp_path / f"{s}.txt") for s in ("train", "val", "test")}
     with pytest.raises(CorruptFileError, match="test.txt:2: label 3 is out of range: the model / dataset has 3"):

@@ -289,7 +289,8 @@ def test_bf16_autocast_computes_in_float32(name, batch):
 
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("counts,match", [
-    ([5, 0, 3], "positive"), ([5, -1], "positive"), ([], "non-empty"), ([[1, 2]], "1-D"), ([1.5, 2], "integers"),
+    ([5, 0, 3], "positive"), ([5, -1], "positive"), ([], "2 or more classes"), ([7], "2 or more classes"),
+    ([[1, 2]], "1-D"), ([1.5, 2], "integers"),
 ])
 def test_bad_class_counts(counts, match):
     with pytest.raises(InvalidArgumentError, match=match):

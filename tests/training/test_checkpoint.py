@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from ltzoo.errors import CorruptFileError, MissingFileError
+from ltzoo.errors import CorruptFileError, MissingFileError, StorageFullError
 from ltzoo.training.checkpoint import atomic_save_safetensors, atomic_torch_save, atomic_write, load_training_state
 
 
@@ -58,6 +59,24 @@ def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path: Path):
         atomic_write(path, half_then_fail)
     assert torch.equal(load_file(path)["w"], torch.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["best_model.safetensors"]
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_is_named_and_the_previous_checkpoint_kept(tmp_path: Path, code: int):
+    """The write fails as the kernel fails it on a full disk or quota (an OSError with that errno,
+    raised by the file's write): one clear error, the old file intact, no temp file."""
+    path = tmp_path / "train_state.pt"
+    atomic_torch_save({"epoch": 1}, path)
+
+    def full(f):
+        f.write(b"\0" * 100)
+        raise OSError(code, "No space left on device")
+
+    with pytest.raises(StorageFullError, match=r"writing .*train_state.pt failed: no space left on its disk .* "
+                                               r"the previous train_state.pt is kept"):
+        atomic_write(path, full)
+    assert load_training_state(path) == {"epoch": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["train_state.pt"]
 
 
 def test_missing_corrupt_and_unsafe_checkpoints_are_refused(tmp_path: Path):

@@ -33,6 +33,12 @@ TWO_STAGES = {"stages": [{"lr": 0.05, "loss_args": {"m": 0.0}}, {"lr": 0.008, "t
     ({"stages": [{}]}, ["weight_decay=-1e-4"], "weight_decay must be a finite number >= 0"),
     ({"stages": [{}]}, ["imbalance_ratio=0.5"], "imbalance_ratio must be a finite number >= 1"),
     ({"stages": [{}]}, ["eval_every=0"], "eval_every must be a finite number >= 1"),
+    ({"stages": [{}]}, ["train_transform=pad_crop_flip", "train_transform_args={pad: 8}"],
+     "train transform 'pad_crop_flip' has no option 'pad'. Did you mean padding"),
+    ({"stages": [{}]}, ["train_transform_args={padding: 8}"], "train_transform_args needs train_transform"),
+    ({"stages": [{}]}, ["train_transform=pad_crop_flip", "train_crop_scale=0.3"], "train_crop_scale sets timm"),
+    ({"stages": [{}]}, ["crop_pct=1.5"], "crop_pct is a share in \\(0, 1\\]"),
+    ({"stages": [{}]}, ["crop_pct=0"], "crop_pct must be a finite number >= 0.01"),
 ])
 def test_bad_configuration(recipe, overrides, match):
     with pytest.raises(InvalidArgumentError, match=match):
