@@ -9,7 +9,9 @@
 #    plain PyTorch loop (benchmarks/train_throughput.py)
 # 3. the full gcl-resnet32-cifar10lt run on the device (needs --cifar DIR holding
 #    cifar-10-batches-py; skipped, and said so, without it)
-# 4. predictor throughput: batch 256, fp32 / fp16 / bf16, onnxruntime providers
+# 4. the file pipeline: PIL loader workers vs decode_on_device vs the resnet50 step
+#    (benchmarks/data.py --pipelines photos)
+# 5. predictor throughput: batch 256, fp32 / fp16 / bf16, onnxruntime providers
 #    (benchmarks/predict_throughput.py)
 # --dry-run runs every step with the smallest settings (a check of the script on a CPU). Nothing is
 # installed: the project's own dependencies are all it uses. A failing step is recorded and the
@@ -72,7 +74,13 @@ else
   echo '{"step": "gcl_cifar10lt", "skipped": "no --cifar DIR with cifar-10-batches-py"}' >> "$results"
 fi
 
-# 4. serving throughput
+# 4. the file pipeline on ImageNet-sized JPEGs (cut from the bundled photos: no dataset needed):
+#    PIL DataLoader workers vs decode_on_device (nvJPEG) vs the resnet50 training step (issue 20)
+if [ "$dry" = 1 ]; then data_args=(--photos 64 --workers 0 --steps 1 --batch-size 8)
+else data_args=(--photos 4096 --workers 0,4,8,16 --steps 30 --batch-size 256); fi
+step data_pipeline python benchmarks/data.py --pipelines photos --device "$device" "${data_args[@]}"
+
+# 5. serving throughput
 if [ "$dry" = 1 ]; then predict_args=(--model resnet18 --batch 8 --steps 2)
 else predict_args=(--model resnet50 --batch 256 --steps 20); fi
 step predict python benchmarks/predict_throughput.py "${predict_args[@]}" --device "$device" --json "$results"
