@@ -9,6 +9,10 @@ from pathlib import Path
 
 from .errors import ChecksumMismatchError, HubError, MissingFileError
 
+# the files of a checkpoint folder (timm's Hub layout + the ONNX twin): the torch side
+# (ltzoo.hub), the onnxruntime side (ltzoo.runtime) and the zoo's pins name them from here
+CONFIG_NAME, WEIGHTS_NAME, ONNX_NAME = "config.json", "model.safetensors", "model.onnx"
+
 
 def sha256_of(path: str | Path) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks."""

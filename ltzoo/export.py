@@ -21,9 +21,10 @@ import torch
 from torch import nn
 
 from .calibration import prior_log_ratio
+from .download import ONNX_NAME
 from .errors import InvalidArgumentError
 from .images import load_image, sample_images  # noqa: F401  (sample_images: re-exported)
-from .runtime import ONNX_NAME, ImagePreprocessor
+from .runtime import ImagePreprocessor
 
 OUTPUTS = ("logits", "probs")
 DATA_CONFIG_KEYS = ("input_size", "interpolation", "crop_pct", "crop_mode", "mean", "std")

@@ -20,7 +20,14 @@ from torch import nn
 
 from ._storage import raise_if_full
 from ._validation import as_class_counts, check_count, check_temperature
-from .download import hub_failures, sha256_of, snapshot, verify_sha256  # noqa: F401  (sha256_of, snapshot: API)
+from .download import (  # noqa: F401  (sha256_of, snapshot: ltzoo.hub's API)
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    hub_failures,
+    sha256_of,
+    snapshot,
+    verify_sha256,
+)
 from .errors import (
     CorruptFileError,
     HubError,
@@ -29,8 +36,6 @@ from .errors import (
     UnsafeCheckpointError,
 )
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
 # pretrained_cfg keys that describe these weights' preprocessing; everything else (license,
 # paper_ids, hf_hub_id, test_input_size of the architecture's default tag, ...) is dropped.

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .download import verify_pinned_files
+from .download import ONNX_NAME, WEIGHTS_NAME, verify_pinned_files
 from .errors import InvalidArgumentError, UnknownNameError
 from .zoo import _ZOO, get_entry, require_weights
 
@@ -106,12 +106,9 @@ def _onnx_model(folder: Path, name: str) -> Path:
     """The ``model.onnx`` to serve: the folder's own, or, for a zoo entry that ships none (only
     the default models carry an ONNX twin, to keep the package small), one exported from its
     weights on first use and cached under :func:`onnx_cache_dir`, keyed by the weights' sha256."""
-    from .runtime import ONNX_NAME
-
     if (folder / ONNX_NAME).is_file() or name not in _ZOO:
         return folder / ONNX_NAME  # a folder of the user's: OnnxPredictor says how to export it if absent
     from .download import sha256_of
-    from .hub import WEIGHTS_NAME
 
     cached = onnx_cache_dir() / f"{name}-{sha256_of(folder / WEIGHTS_NAME)[:16]}" / ONNX_NAME
     if not cached.is_file():

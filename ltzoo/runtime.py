@@ -18,10 +18,10 @@ import numpy as np
 from PIL import Image
 
 from ._validation import as_distribution, check_count, resolve_prior
+from .download import ONNX_NAME
 from .errors import CorruptFileError, InvalidArgumentError, MissingFileError
 from .images import as_image_list, to_pil
 
-ONNX_NAME = "model.onnx"
 PIL_INTERPOLATION = {
     "nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
     "lanczos": Image.LANCZOS, "box": Image.BOX, "hamming": Image.HAMMING,

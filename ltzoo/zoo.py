@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ._dependencies import require_torch
+from .download import CONFIG_NAME, ONNX_NAME, WEIGHTS_NAME
 from .errors import MissingDependencyError, NotPublishedError, UnknownNameError
 
 HUB_ORG = "ltzoo"
 EMBEDDED_DIR = Path(__file__).resolve().parent / "assets" / "models"
 ZOO_TABLE = EMBEDDED_DIR.parent / "zoo.md"  # the zoo, one row per model
-WEIGHTS_FILE, CONFIG_FILE, ONNX_FILE = "model.safetensors", "config.json", "model.onnx"
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ZooEntry:
     @property
     def pins(self) -> dict[str, str]:
         """The sha256 of each file the entry pins, by file name."""
-        files = {WEIGHTS_FILE: self.sha256, CONFIG_FILE: self.config_sha256, ONNX_FILE: self.onnx_sha256}
+        files = {WEIGHTS_NAME: self.sha256, CONFIG_NAME: self.config_sha256, ONNX_NAME: self.onnx_sha256}
         return {name: sha256 for name, sha256 in files.items() if sha256}
 
     @property
@@ -52,7 +52,7 @@ class ZooEntry:
 
     @property
     def is_embedded(self) -> bool:
-        return (self.embedded_path / WEIGHTS_FILE).is_file()
+        return (self.embedded_path / WEIGHTS_NAME).is_file()
 
     @property
     def is_published(self) -> bool:

@@ -34,7 +34,7 @@ FOLDER = "tiny-imagenet-200"
 
 
 def _root(options: DataOptions) -> Path:
-    root = Path(options.data_dir).expanduser() / FOLDER
+    root = Path(options.data_dir) / FOLDER
     if not (root / "wnids.txt").is_file():
         raise MissingFileError(
             f"Tiny-ImageNet-LT needs {root}/ (wnids.txt, words.txt, train/, val/); pass --data-dir pointing at the "

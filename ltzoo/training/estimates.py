@@ -21,11 +21,18 @@ def gpu_hours(config: dict[str, Any]) -> float | None:
     upper bound for stages that train part of the network; evaluation not counted). None where
     the dataset has no fixed size or the backbone no reference rate."""
     images = dataset_entry(config["dataset"]).train_images
-    rate = TRAIN_IMAGES_PER_S.get(config["model"].split(".")[0])
+    rate = TRAIN_IMAGES_PER_S.get(_architecture(config))
     if images is None or rate is None:
         return None
-    epochs = sum(stage["epochs"] for stage in config["stages"][config["start_stage"]:] if stage["type"] == "train")
-    return epochs * images / rate / 3600
+    return _trained_epochs(config) * images / rate / 3600
+
+
+def _architecture(config: dict[str, Any]) -> str:
+    return config["model"].split(".")[0]  # "resnet152.tv_in1k": the pretrained tag is not the architecture
+
+
+def _trained_epochs(config: dict[str, Any]) -> int:
+    return sum(stage["epochs"] for stage in config["stages"][config["start_stage"]:] if stage["type"] == "train")
 
 
 def training_needs(config: dict[str, Any]) -> str:
@@ -34,8 +41,8 @@ def training_needs(config: dict[str, Any]) -> str:
     text = f"--data-dir holds {entry.layout}." if entry.layout else ""
     hours = gpu_hours(config)
     if hours is not None:
-        rate = TRAIN_IMAGES_PER_S[config["model"].split(".")[0]]
+        rate = TRAIN_IMAGES_PER_S[_architecture(config)]
         text += (f" Expect about {hours:.1f} GPU-hours on {REFERENCE_DEVICE} ({entry.train_images:,} images x "
-                 f"{hours * 3600 * rate / entry.train_images:.0f} epochs at {rate:,.0f} images/s, timm's training "
+                 f"{_trained_epochs(config)} epochs at {rate:,.0f} images/s, timm's training "
                  "benchmark with AMP and channels_last; less where a stage trains part of the network).")
     return text.strip()
