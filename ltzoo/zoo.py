@@ -143,6 +143,13 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
         "e9e63f069272c483f4788b3d443c2f1c743fd0eb731c77efb803a506c00b68bf",
         "899a4f02f3ee06c76a154aed3ad2a310bc49e170e80a4a9ef9798e218706e4e6",
         "3f7c873add77815b65b8f43c411cddb033d555c360c7871b9e98e6ac74308250"),
+    # CIFAR-100-LT (train/README.md): no ONNX twin shipped; backend="onnx" exports it on first use
+    "gcl-resnet32-cifar100lt": _pinned(
+        "d88ef0553584818e90b6aa635da9653faaa664297265754693098f62191c2f21",
+        "2d3981fb0bad71cd1cc3dd0ad93f221e481b32e2b2c5a1bee74f9f51c0991968", params_m=0.47),
+    "gcl-resnet32-cifar100lt-r50": _pinned(
+        "88436061a2cb04c88d113fe5ecf17b014dcb7f15f55093b9a3f737c5ae1a87ab",
+        "a90be46ce407b5075097622060ae3e6d2ad3e378fd84743a08b7bffcf380f527", params_m=0.47),
 }
 
 _ZOO: dict[str, ZooEntry] = _read_table(ZOO_TABLE)

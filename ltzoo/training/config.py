@@ -69,6 +69,10 @@ RUN_DEFAULTS: dict[str, Any] = {
     "many_shot_min": 100,
     "few_shot_max": 20,
     "eval_every": 1,
+    # also log the test split's metrics at every validated epoch (test_top1, ...): the protocol of
+    # codebases that report their best test epoch (LDAM-DRW's, GCL's CIFAR scripts), for comparing
+    # with their figures. ltzoo never selects, calibrates or stops on the test split; this only logs
+    "log_test_each_epoch": False,
     # the class prior the final model's outputs reflect: "train" (plain training), or "balanced"
     # (re-balanced classifier, balanced softmax, logit adjustment); used for calibration and
     # the test-time prior shift

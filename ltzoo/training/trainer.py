@@ -38,7 +38,7 @@ from .stages import StageRun, run_stage
 
 # options that may differ between the original run and its resumption (documentation included)
 RESUME_FREE_KEYS = ("command", "data_dir", "device", "threads", "num_workers", "compile", "output_prior", "citation",
-                    "deviations")
+                    "deviations", "log_test_each_epoch")
 
 
 class Trainer:
@@ -210,6 +210,13 @@ class Trainer:
         """The long-tailed report of the model on ``split``."""
         return lt_report(*self.predict(split), self.data.class_counts, *self.shot_thresholds)
 
+    def _report_untouched_rng(self, split: Split) -> dict[str, Any]:
+        """The summarized report on ``split``, leaving torch's random streams as they were (a
+        DataLoader draws its seed from them), so a logged-only evaluation changes no trained weight."""
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            return summarize(self.report(split))
+
     # ----------------------------------------------------------------- main
     def fit(self) -> dict[str, Any]:
         """Runs (or resumes) every stage, then writes the final checkpoint folder. The run folder
@@ -257,6 +264,8 @@ class Trainer:
         if (epoch + 1) % self.config["eval_every"] == 0 or epoch + 1 == stage.epochs:
             val = summarize(self.report(self.data.val))
             record.update({f"val_{k}": v for k, v in val.items()})
+            if self.config["log_test_each_epoch"]:
+                record.update({f"test_{k}": v for k, v in self._report_untouched_rng(self.data.test).items()})
             if index == len(self.config["stages"]) - 1 and val["top1"] > self.best["top1"]:
                 self.best = {"top1": val["top1"], "stage": stage.name, "epoch": epoch + 1}
                 if self.dist.is_main:

@@ -77,6 +77,26 @@ def test_two_stage_run_writes_the_model_folder(tmp_path: Path):
             assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
 
+@pytest.mark.parametrize("data", ["in_memory", "image_files"])
+def test_logging_the_test_split_each_epoch_changes_no_weight(tmp_path: Path, data: str):
+    """log_test_each_epoch records test_* beside val_* at every epoch (the protocol of codebases that
+    report their best test epoch) and trains exactly the weights a run without it trains, also where
+    the test pass goes through a DataLoader, which draws its seed from torch's random stream."""
+    recipe = TINY if data == "in_memory" else _image_file_recipe(tmp_path / "files")
+    plain = Trainer(resolve_config(recipe), tmp_path / "plain", log=lambda _: None)
+    plain.fit()
+    logged = Trainer(resolve_config({**recipe, "log_test_each_epoch": True}), tmp_path / "logged", log=lambda _: None)
+    report = logged.fit()
+    lines = [json.loads(x) for x in (tmp_path / "logged" / "metrics.jsonl").read_text().splitlines()]
+    assert all({"test_top1", "test_ece", "val_top1"} <= set(line) for line in lines)
+    assert lines[-1]["test_top1"] == pytest.approx(report["test_last"]["top1"])
+    assert not any(k.startswith("test_") for k in json.loads(
+        (tmp_path / "plain" / "metrics.jsonl").read_text().splitlines()[0]))
+    a = load_file(tmp_path / "plain" / "model" / "model.safetensors")
+    b = load_file(tmp_path / "logged" / "model" / "model.safetensors")
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
 def _run_program(recipe: Path, out: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "train", str(recipe), "--output-dir", str(out), *extra],
@@ -196,8 +216,9 @@ def test_tensorboard_events_when_installed(tmp_path: Path):
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
 
-def test_training_on_split_lists_of_image_files(tmp_path: Path):
-    """The file path of the engine (split lists, timm transforms, DataLoader workers) end to end."""
+def _image_file_recipe(folder: Path) -> dict:
+    """A recipe on split lists of small PNGs written under ``folder`` (3 classes, 24 / 8 / 4 training
+    images, 3 per class in val and test): the engine's file path (timm transforms, DataLoader workers)."""
     import numpy as np
     from PIL import Image
 
@@ -208,19 +229,24 @@ def test_training_on_split_lists_of_image_files(tmp_path: Path):
         for cls, n in per_class.items():
             for i in range(n):
                 path = Path(split) / str(cls) / f"{i}.png"
-                (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+                (folder / path).parent.mkdir(parents=True, exist_ok=True)
                 colour = np.array([200 if c == cls else 40 for c in range(3)], dtype=np.uint8)
                 pixels = np.clip(colour + rng.randint(-30, 30, (40, 48, 3)), 0, 255).astype(np.uint8)
-                Image.fromarray(pixels).save(tmp_path / path)
+                Image.fromarray(pixels).save(folder / path)
                 lines[split].append(f"{path} {cls}")
     for split, rows in lines.items():
-        (tmp_path / f"{split}.txt").write_text("\n".join(rows) + "\n")
-    config = resolve_config({
-        "model": "resnet20_cifar", "dataset": "list", "data_dir": str(tmp_path), "image_size": 32,
-        "train_list": str(tmp_path / "train.txt"), "val_list": str(tmp_path / "val.txt"),
-        "test_list": str(tmp_path / "test.txt"), "num_workers": 1, "threads": 1, "eval_batch_size": 16,
+        (folder / f"{split}.txt").write_text("\n".join(rows) + "\n")
+    return {
+        "model": "resnet20_cifar", "dataset": "list", "data_dir": str(folder), "image_size": 32,
+        "train_list": str(folder / "train.txt"), "val_list": str(folder / "val.txt"),
+        "test_list": str(folder / "test.txt"), "num_workers": 1, "threads": 1, "eval_batch_size": 16,
         "stages": [{"loss": "balanced_softmax", "epochs": 2, "batch_size": 8, "warmup_epochs": 0, "lr": 0.05}],
-    })
+    }
+
+
+def test_training_on_split_lists_of_image_files(tmp_path: Path):
+    """The file path of the engine (split lists, timm transforms, DataLoader workers) end to end."""
+    config = resolve_config(_image_file_recipe(tmp_path))
     trainer = Trainer(config, tmp_path / "run", log=lambda _: None)
     assert trainer.data.class_counts.tolist() == [24, 8, 4]
     report = trainer.fit()
