@@ -102,7 +102,7 @@ class ScaledCosineClassifier(CosineClassifier):
 
     Example:
         >>> head = ScaledCosineClassifier(64, 10)
-        >>> float(head.scale), head.bias.shape
+        >>> head.scale.item(), head.bias.shape
         (1.0, torch.Size([10]))
     """
 
