@@ -150,6 +150,21 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
     "gcl-resnet32-cifar100lt-r50": _pinned(
         "88436061a2cb04c88d113fe5ecf17b014dcb7f15f55093b9a3f737c5ae1a87ab",
         "a90be46ce407b5075097622060ae3e6d2ad3e378fd84743a08b7bffcf380f527", params_m=0.47),
+    "ce-resnet32-cifar100lt": _pinned(
+        "042a7365d0f6f80be7bab84e8869b0ca8e85cb5e0348cb70df050c789568dab8",
+        "4565dff9a3c5aa820c05147a58ccd007d64201fcbf6a1b77f8c61d856905dfe5", params_m=0.47),
+    "ldam-drw-resnet32-cifar100lt": _pinned(
+        "20dfa64db991771a23b1638695b43f8f32498c9744084a4e59359c89dc5950b4",
+        "aee309fac61fe84d9d0d9fca3ab08a7b0c923e8a3c04399fd23266c3d05e90b0", params_m=0.47),
+    "crt-resnet32-cifar100lt": _pinned(
+        "5c7907cd33af45ebd1dd84a5309ddc9cc99966c8a643fd885e9bb248da61fa54",
+        "2ca640d105c1af90963606011cd68c9b21aa0dbab13378285e759bdd39377af7", params_m=0.47),
+    "lws-resnet32-cifar100lt": _pinned(
+        "ad610e82fd30ba5015b3cae10b213d65105aa870fcf0b03280ab4238386afcad",
+        "3a599cb02455be5206b8d54ac3a79496265e6f0d6036f49011cdf9fcdbc06f75", params_m=0.47),
+    "taunorm-resnet32-cifar100lt": _pinned(
+        "c8776600dab3c98aa4519631f531a0f1bcfaec61a415e9ebb25e90f021536656",
+        "9d527c92f7400d9649dce137590388b274a0d4dfe614161bdfb5c360cb3cc56e", params_m=0.47),
 }
 
 _ZOO: dict[str, ZooEntry] = _read_table(ZOO_TABLE)

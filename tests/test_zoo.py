@@ -82,7 +82,9 @@ def test_the_reproductions_ship_inside_the_package():
     embedded = {r["name"] for r in list_models(available_only=True) if r["embedded"]}
     assert {"gcl-resnet32-cifar10lt", "ce-resnet32-cifar10lt", "ldam-drw-resnet32-cifar10lt",
             "cibl-resnet32-cifar10lt", "cb-focal-resnet32-cifar10lt", "scl-rsg-ldam-resnet32-cifar10lt",
-            "gcl-resnet32-cifar100lt", "gcl-resnet32-cifar100lt-r50"} <= embedded
+            "gcl-resnet32-cifar100lt", "gcl-resnet32-cifar100lt-r50", "ce-resnet32-cifar100lt",
+            "ldam-drw-resnet32-cifar100lt", "crt-resnet32-cifar100lt", "lws-resnet32-cifar100lt",
+            "taunorm-resnet32-cifar100lt"} <= embedded
 
 
 def test_the_installed_package_stays_under_40_mb():
