@@ -30,7 +30,9 @@ def test_a_model_over_batches_matches_its_direct_outputs():
         torch.testing.assert_close(report["logits"], model(inputs))
     assert model.training, "the model is put back in training mode"
     expected = lt_report(model(inputs).detach(), targets, COUNTS)
-    assert report["num_samples"] == 50 and report["top1"] == expected["top1"] and report["ece"] == expected["ece"]
+    # batched and whole-matrix logits may differ in the last bits (BLAS blocking), so the ECE to 1e-6
+    assert report["num_samples"] == 50 and report["top1"] == expected["top1"]
+    assert report["ece"] == pytest.approx(expected["ece"], abs=1e-6)
 
 
 @pytest.fixture(scope="module")
