@@ -165,6 +165,9 @@ _EMBEDDED: dict[str, dict[str, Any]] = {
     "taunorm-resnet32-cifar100lt": _pinned(
         "c8776600dab3c98aa4519631f531a0f1bcfaec61a415e9ebb25e90f021536656",
         "9d527c92f7400d9649dce137590388b274a0d4dfe614161bdfb5c360cb3cc56e", params_m=0.47),
+    "cb-focal-resnet32-cifar100lt": _pinned(
+        "591f485baced4465840961fe761082b74409e7ee19588b11c5c6929a974e1660",
+        "0bca89404ec18442a99e4110f340d950b7fc60acf23fa96febca9cdbd556edff", params_m=0.47),
 }
 
 _ZOO: dict[str, ZooEntry] = _read_table(ZOO_TABLE)
